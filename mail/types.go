@@ -58,42 +58,52 @@ const (
 // LoopHeaders are the raw header values that classification reads. They are
 // kept verbatim (unfolded, trimmed) so the decision can be explained.
 type LoopHeaders struct {
-	AutoSubmitted      string `json:"auto_submitted,omitempty"`
-	Precedence         string `json:"precedence,omitempty"`
-	ListID             string `json:"list_id,omitempty"`
-	ListUnsubscribe    string `json:"list_unsubscribe,omitempty"`
-	ReturnPath         string `json:"return_path,omitempty"`
-	HasReturnPath      bool   `json:"has_return_path,omitempty"`
-	XAutoreply         string `json:"x_autoreply,omitempty"`
-	XAutorespond       string `json:"x_autorespond,omitempty"`
-	XAutoResponseSupp  string `json:"x_auto_response_suppress,omitempty"`
-	XSpamFlag          string `json:"x_spam_flag,omitempty"`
-	XSpamStatus        string `json:"x_spam_status,omitempty"`
-	ContentType        string `json:"content_type,omitempty"` // top-level media type, lower-case, e.g. "multipart/report"
-	ReportType         string `json:"report_type,omitempty"`  // report-type parameter of multipart/report
-	FeedbackType       string `json:"feedback_type,omitempty"`
-	XFailedRecipients  string `json:"x_failed_recipients,omitempty"`
-	AuthenticationRes  []string `json:"authentication_results,omitempty"`
+	AutoSubmitted   string `json:"auto_submitted,omitempty"`
+	Precedence      string `json:"precedence,omitempty"`
+	ListID          string `json:"list_id,omitempty"`
+	ListUnsubscribe string `json:"list_unsubscribe,omitempty"`
+	ListPost        string `json:"list_post,omitempty"`
+	// ListOther is the first other mailing-list field found, as
+	// "Name: value" (List-Subscribe, List-Help, List-Owner, List-Archive,
+	// Mailing-List, X-Mailing-List, X-ML-Name, X-MLServer).
+	ListOther         string `json:"list_other,omitempty"`
+	ReturnPath        string `json:"return_path,omitempty"`
+	HasReturnPath     bool   `json:"has_return_path,omitempty"`
+	XAutoreply        string `json:"x_autoreply,omitempty"`
+	XAutorespond      string `json:"x_autorespond,omitempty"`
+	XAutoResponseSupp string `json:"x_auto_response_suppress,omitempty"`
+	XSpamFlag         string `json:"x_spam_flag,omitempty"`
+	XSpamStatus       string `json:"x_spam_status,omitempty"`
+	ContentType       string `json:"content_type,omitempty"`  // top-level media type, lower-case, e.g. "multipart/report"
+	ReportType        string `json:"report_type,omitempty"`   // report-type parameter of multipart/report
+	FeedbackType      string `json:"feedback_type,omitempty"` // Feedback-Type of an RFC 5965 report part, lower-case
+	// ReportPart is the media type of the first machine-readable report
+	// part found (message/delivery-status, message/disposition-notification,
+	// message/feedback-report, or their RFC 6533 global forms), wherever it
+	// sits in the MIME tree outside attached messages.
+	ReportPart        string   `json:"report_part,omitempty"`
+	XFailedRecipients string   `json:"x_failed_recipients,omitempty"`
+	AuthenticationRes []string `json:"authentication_results,omitempty"`
 }
 
 // Message is one parsed inbound mail. Parse always returns one, filling what
 // could be read and listing the rest in Problems.
 type Message struct {
-	MessageID     string    `json:"message_id"`          // without angle brackets
-	SynthesizedID bool      `json:"synthesized_id"`      // true when MessageID was made from a content hash
-	From          Address   `json:"from"`
-	Sender        Address   `json:"sender,omitempty"`
-	To            []Address `json:"to"`
-	Cc            []Address `json:"cc"`
-	ReplyTo       []Address `json:"reply_to"`
-	DeliveredTo   []string  `json:"delivered_to,omitempty"`
-	XOriginalTo   []string  `json:"x_original_to,omitempty"`
-	Subject       string    `json:"subject"`
-	Date          time.Time `json:"date"`
-	InReplyTo     []string  `json:"in_reply_to"` // message ids without brackets
-	References    []string  `json:"references"`  // message ids without brackets, oldest first
-	Text          string    `json:"text"`        // best text body, decoded to UTF-8
-	TextFromHTML  bool      `json:"text_from_html"`
+	MessageID     string       `json:"message_id"`     // without angle brackets
+	SynthesizedID bool         `json:"synthesized_id"` // true when MessageID was made from a content hash
+	From          Address      `json:"from"`
+	Sender        Address      `json:"sender,omitempty"`
+	To            []Address    `json:"to"`
+	Cc            []Address    `json:"cc"`
+	ReplyTo       []Address    `json:"reply_to"`
+	DeliveredTo   []string     `json:"delivered_to,omitempty"`
+	XOriginalTo   []string     `json:"x_original_to,omitempty"`
+	Subject       string       `json:"subject"`
+	Date          time.Time    `json:"date"`
+	InReplyTo     []string     `json:"in_reply_to"` // message ids without brackets
+	References    []string     `json:"references"`  // message ids without brackets, oldest first
+	Text          string       `json:"text"`        // best text body, decoded to UTF-8
+	TextFromHTML  bool         `json:"text_from_html"`
 	Attachments   []Attachment `json:"attachments"`
 	Loop          LoopHeaders  `json:"loop"`
 	Problems      []string     `json:"problems,omitempty"` // what could not be read, for the log and the ticket events
