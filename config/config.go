@@ -53,12 +53,46 @@ const (
 // the password and key fields hold the secrets themselves (read from their
 // *_file when one is named).
 type Config struct {
-	Support Support `toml:"support"`
-	IMAP    IMAP    `toml:"imap"`
-	SMTP    SMTP    `toml:"smtp"`
-	Store   Store   `toml:"store"`
-	Log     Log     `toml:"log"`
-	Agents  []Agent `toml:"agents"`
+	Support  Support  `toml:"support"`
+	IMAP     IMAP     `toml:"imap"`
+	SMTP     SMTP     `toml:"smtp"`
+	Store    Store    `toml:"store"`
+	Log      Log      `toml:"log"`
+	Workflow Workflow `toml:"workflow"`
+	Agents   []Agent  `toml:"agents"`
+}
+
+// Workflow is the [workflow] table: when we follow up, close and remind.
+type Workflow struct {
+	// FollowupAfter is when a ticket waiting on the customer gets a kind check-in.
+	FollowupAfter Duration `toml:"followup_after"`
+	// CloseFollowupAfter is when it gets the "we'll close this" follow-up.
+	CloseFollowupAfter Duration `toml:"close_followup_after"`
+	// AutocloseAfter is when it closes without a third mail.
+	AutocloseAfter Duration `toml:"autoclose_after"`
+	// FirstResponseSLA is the first-response target: agents are alerted
+	// at 75% and at the breach. "0s" turns the alerts off.
+	FirstResponseSLA Duration `toml:"first_response_sla"`
+	// AgentReminderAfter reminds the assignee of an unanswered customer reply.
+	AgentReminderAfter Duration `toml:"agent_reminder_after"`
+	// BusinessDays counts whole days in the follow-up durations as
+	// Monday to Friday in TimeZone.
+	BusinessDays bool `toml:"business_days"`
+	// TimeZone is the IANA zone day counts follow, e.g. "Europe/Berlin".
+	TimeZone string `toml:"time_zone"`
+}
+
+// Location returns the configured time zone (UTC when unset or unknown;
+// Load refuses an unknown one).
+func (w Workflow) Location() *time.Location {
+	if w.TimeZone == "" {
+		return time.UTC
+	}
+	loc, err := time.LoadLocation(w.TimeZone)
+	if err != nil {
+		return time.UTC
+	}
+	return loc
 }
 
 // Support is the [support] table: who we are to customers.
@@ -194,6 +228,11 @@ func Default() *Config {
 		},
 		Store: Store{MaxRawSize: 25 * 1000 * 1000},
 		Log:   Log{Level: "info", Format: "text"},
+		Workflow: Workflow{
+			FollowupAfter: Duration(3 * 24 * time.Hour), CloseFollowupAfter: Duration(5 * 24 * time.Hour),
+			AutocloseAfter: Duration(7 * 24 * time.Hour), FirstResponseSLA: Duration(4 * time.Hour),
+			AgentReminderAfter: Duration(24 * time.Hour), TimeZone: "UTC",
+		},
 	}
 }
 
@@ -795,6 +834,16 @@ func (l *loader) validate(c *Config) {
 	}
 
 	l.oneOf("log.level", c.Log.Level, "debug", "info", "warn", "error")
+	if c.Workflow.TimeZone != "" {
+		if _, err := time.LoadLocation(c.Workflow.TimeZone); err != nil {
+			l.fail("workflow.time_zone", "%q is not a time zone (use an IANA name such as \"Europe/Berlin\")", c.Workflow.TimeZone)
+		}
+	}
+	w := c.Workflow
+	if w.FollowupAfter > 0 && w.CloseFollowupAfter > 0 && w.AutocloseAfter > 0 &&
+		!(w.FollowupAfter < w.CloseFollowupAfter && w.CloseFollowupAfter < w.AutocloseAfter) {
+		l.fail("workflow.close_followup_after", "the follow-ups must come in order: followup_after < close_followup_after < autoclose_after")
+	}
 	l.oneOf("log.format", c.Log.Format, "text", "json")
 
 	if len(c.Agents) == 0 {

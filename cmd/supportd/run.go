@@ -70,6 +70,15 @@ func daemonOptions(cfg *config.Config, log *slog.Logger) daemon.Options {
 			AuthServID:     cfg.Support.AuthServID,
 
 			RequireAuthenticatedAgents: cfg.Support.RequireAuthenticatedAgents,
+			Followups: workflow.FollowupPolicy{
+				FollowupAfter:      cfg.Workflow.FollowupAfter.D(),
+				CloseFollowupAfter: cfg.Workflow.CloseFollowupAfter.D(),
+				AutocloseAfter:     cfg.Workflow.AutocloseAfter.D(),
+				FirstResponseSLA:   slaOrOff(cfg.Workflow.FirstResponseSLA.D()),
+				AgentReminderAfter: cfg.Workflow.AgentReminderAfter.D(),
+				BusinessDays:       cfg.Workflow.BusinessDays,
+				Location:           cfg.Workflow.Location(),
+			},
 		},
 		IMAP: mail.IMAPConfig{
 			Host: cfg.IMAP.Host, Port: cfg.IMAP.Port, TLS: cfg.IMAP.TLS,
@@ -93,6 +102,14 @@ func daemonOptions(cfg *config.Config, log *slog.Logger) daemon.Options {
 		TemplatesDir: cfg.Support.TemplatesDir,
 		Log:          log,
 	}
+}
+
+// slaOrOff maps the config's "0s" (off) to the workflow's negative (off).
+func slaOrOff(d time.Duration) time.Duration {
+	if d == 0 {
+		return -1
+	}
+	return d
 }
 
 func cmdRun(ctx context.Context, e *env, args []string) error {
