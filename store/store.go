@@ -18,6 +18,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	sqlite3 "github.com/mattn/go-sqlite3"
@@ -41,6 +42,9 @@ type DB struct {
 	// MaxRawSize caps the raw bytes kept per message; larger originals keep
 	// their header and the first MaxRawSize bytes, marked truncated.
 	maxRaw int64
+	// flaters reuses DEFLATE compressors: each new one allocates about a
+	// megabyte of tables, which dominated the cost of ingesting a message.
+	flaters sync.Pool
 }
 
 // Options tune Open.
@@ -168,6 +172,7 @@ type Tx struct {
 	tx     *sql.Tx
 	ctx    context.Context
 	maxRaw int64
+	db     *DB
 }
 
 // Update runs fn in a write transaction, committing when fn returns nil and
@@ -192,7 +197,7 @@ func (d *DB) run(ctx context.Context, db *sql.DB, ro bool, fn func(*Tx) error) (
 			panic(p)
 		}
 	}()
-	if err := fn(&Tx{tx: tx, ctx: ctx, maxRaw: d.maxRaw}); err != nil {
+	if err := fn(&Tx{tx: tx, ctx: ctx, maxRaw: d.maxRaw, db: d}); err != nil {
 		tx.Rollback()
 		return err
 	}

@@ -236,7 +236,7 @@ func (t *Tx) InsertMessage(m *Message) error {
 	var comp []byte
 	if raw != nil {
 		var err error
-		if comp, err = compress(raw); err != nil {
+		if comp, err = t.db.compress(raw); err != nil {
 			return fmt.Errorf("compress message: %w", err)
 		}
 	}
@@ -405,13 +405,19 @@ func (t *Tx) ResetCheckpoint(mailbox string, uidValidity uint32) error {
 	return err
 }
 
-func compress(b []byte) ([]byte, error) {
+func (d *DB) compress(b []byte) ([]byte, error) {
 	var buf bytes.Buffer
 	buf.Grow(len(b)/2 + 64)
-	w, err := flate.NewWriter(&buf, flate.BestSpeed)
-	if err != nil {
-		return nil, err
+	w, _ := d.flaters.Get().(*flate.Writer)
+	if w == nil {
+		var err error
+		if w, err = flate.NewWriter(&buf, flate.BestSpeed); err != nil {
+			return nil, err
+		}
+	} else {
+		w.Reset(&buf)
 	}
+	defer d.flaters.Put(w)
 	if _, err := w.Write(b); err != nil {
 		return nil, err
 	}

@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
-	"math/rand/v2"
 	"time"
 
 	"supportd/mail"
@@ -144,7 +143,7 @@ func (o *Outbox) deliver(ctx context.Context, m *store.Outbound) error {
 		return nil
 	}
 	permanent := mail.IsPermanent(sendErr)
-	next := now.Add(o.backoff(m.Attempts))
+	next := now.Add(mail.Backoff(m.Attempts+1, o.BaseBackoff, o.MaxBackoff, nil))
 	giveUp := permanent || next.After(m.GiveUpAt)
 	if !giveUp {
 		log.Warn("send failed; will retry", "err", sendErr, "attempt", m.Attempts+1, "next", next)
@@ -187,15 +186,3 @@ func (o *Outbox) copy(ctx context.Context, m *store.Outbound, log *slog.Logger) 
 	_ = o.e.db.Update(ctx, func(tx *store.Tx) error { return tx.MarkCopied(m.ID, o.e.clock.Now()) })
 }
 
-// backoff returns the wait after the given number of failed attempts:
-// 1m, 2m, 4m, 8m, 16m, 32m, then 1h for as long as RetryFor allows, each
-// ±20% so retries spread out.
-func (o *Outbox) backoff(attempts int) time.Duration {
-	d := o.BaseBackoff
-	for i := 0; i < attempts && d < o.MaxBackoff; i++ {
-		d *= 2
-	}
-	d = min(d, o.MaxBackoff)
-	jitter := 0.8 + 0.4*rand.Float64()
-	return time.Duration(float64(d) * jitter)
-}
