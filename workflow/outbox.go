@@ -185,4 +185,3 @@ func (o *Outbox) copy(ctx context.Context, m *store.Outbound, log *slog.Logger) 
 	}
 	_ = o.e.db.Update(ctx, func(tx *store.Tx) error { return tx.MarkCopied(m.ID, o.e.clock.Now()) })
 }
-
