@@ -156,18 +156,23 @@ func (e *Engine) setStatus(tx *store.Tx, tk *store.Ticket, status, actor string,
 // close closes a ticket. It counts as resolved when the customer wrote
 // after the first contact (Help Scout's definition).
 func (e *Engine) close(tx *store.Tx, tk *store.Ticket, actor string, now time.Time) error {
+	resolved := tk.CustomerMsgs > 0
+	detail := "closed, not resolved"
+	if resolved {
+		detail = "resolved"
+	}
+	return e.closeAs(tx, tk, actor, resolved, detail, now)
+}
+
+// closeAs closes a ticket with the given resolution, recording one event.
+func (e *Engine) closeAs(tx *store.Tx, tk *store.Ticket, actor string, resolved bool, detail string, now time.Time) error {
 	if tk.Status == store.StatusClosed {
 		return nil
 	}
 	if err := e.setStatus(tx, tk, store.StatusClosed, actor, now); err != nil {
 		return err
 	}
-	tk.ClosedAt, tk.ClosedBy = now, actor
-	tk.Resolved = tk.CustomerMsgs > 0
-	detail := "closed, not resolved"
-	if tk.Resolved {
-		detail = "resolved"
-	}
+	tk.ClosedAt, tk.ClosedBy, tk.Resolved = now, actor, resolved
 	return tx.AddEvent(tk.ID, now, EventClosed, actor, detail)
 }
 

@@ -165,8 +165,9 @@ func (e *Engine) Fire(ctx context.Context, tm *store.Timer) error {
 			return err
 		}
 		late := ""
-		if d := now.Sub(tm.DueAt); d > time.Minute {
-			late = fmt.Sprintf(" (%s late: supportd was not running)", d.Round(time.Minute))
+		if d := now.Sub(tm.DueAt); d > 15*time.Minute {
+			// Only downtime makes a timer this late: say so on the ticket.
+			late = fmt.Sprintf(" (fired %s after its due time)", d.Round(time.Minute))
 		}
 		if err := tx.AddEvent(tk.ID, now, EventTimerFired, "system", tm.Kind+late); err != nil {
 			return err
@@ -202,12 +203,8 @@ func (e *Engine) fire(tx *store.Tx, tk *store.Ticket, tm *store.Timer, now time.
 		if tk.Status != store.StatusPending {
 			return false, nil
 		}
-		if err := e.close(tx, tk, "system:autoclose", now); err != nil {
-			return false, err
-		}
 		// Closed without the customer confirming: closed, not resolved.
-		tk.Resolved = false
-		return false, tx.AddEvent(tk.ID, now, EventClosed, "system:autoclose", "no reply after two follow-ups: closed, not resolved")
+		return false, e.closeAs(tx, tk, "system:autoclose", false, "no reply after two follow-ups: closed, not resolved", now)
 	case TimerSLAWarn, TimerSLABreach:
 		if !tk.FirstResponseAt.IsZero() || tk.Status == store.StatusClosed {
 			return false, nil

@@ -199,6 +199,7 @@ working normal ok okay safe necessary required free included compatible going be
 actually currently always now only visible shown so too very blank empty slow late different incorrect
 invalid locked disabled enabled active inactive pending due charged deductible refundable refunded
 secure encrypted public private live ready done finished complete incomplete stuck gone lost open closed
+tax deductible tax-deductible refundable transferable eligible
 expired valid duplicated duplicate new old higher lower high low more less showing displaying getting
 set there here`)
 	npPrepositions = wordSet(`in on at for with from to by under over after before about into of via through per`)
@@ -221,11 +222,14 @@ func inverted(w, rest string) (string, bool) {
 	}
 	aux := lw(0)
 	lead := "you'd like to know " + w + " "
+	// A direct question is put to us: its "your" is ours ("What are your
+	// opening hours?").
+	swap := func(x string) string { return swapPersonIn(x, true) }
 	tail := func(from int) string {
 		if from >= len(ts) {
 			return ""
 		}
-		return swapPerson(render(ts[from:]))
+		return swap(render(ts[from:]))
 	}
 	join := func(parts ...string) string {
 		var b []string
@@ -266,7 +270,7 @@ func inverted(w, rest string) (string, bool) {
 		if !ok {
 			return "", false
 		}
-		return lead + join(swapPerson(render(ts[1:end])), aux, tail(end)), true
+		return lead + join(swap(render(ts[1:end])), aux, tail(end)), true
 	case "do", "does", "did", "don't", "doesn't", "didn't":
 		if subj == "i" || subj == "we" || subj == "you" || subj == "u" {
 			who := "you"
@@ -286,10 +290,10 @@ func inverted(w, rest string) (string, bool) {
 			if !commonVerbs[lw(v)] {
 				continue
 			}
-			if _, ok := nounPhrase(ts[:v], 1, true); !ok && whetherPronouns[subj] == "" {
-				return "", false
+			if end, ok := nounPhrase(ts[:v], 1, true); (!ok || end != v) && whetherPronouns[subj] == "" {
+				continue
 			}
-			np := swapPerson(render(ts[1:v]))
+			np := swap(render(ts[1:v]))
 			verb := ts[v].text
 			switch aux {
 			case "does":
@@ -313,10 +317,10 @@ func inverted(w, rest string) (string, bool) {
 			if !commonVerbs[lw(v)] {
 				continue
 			}
-			if _, ok := nounPhrase(ts[:v], 1, true); !ok && whetherPronouns[subj] == "" {
-				return "", false
+			if end, ok := nounPhrase(ts[:v], 1, true); (!ok || end != v) && whetherPronouns[subj] == "" {
+				continue
 			}
-			return lead + join(swapPerson(render(ts[1:v])), aux, tail(v)), true
+			return lead + join(swap(render(ts[1:v])), aux, tail(v)), true
 		}
 		return "", false
 	case "has", "have", "hasn't", "haven't":
@@ -330,7 +334,7 @@ func inverted(w, rest string) (string, bool) {
 		if !ok || end >= len(ts) {
 			return "", false
 		}
-		return lead + join(swapPerson(render(ts[1:end])), aux, tail(end)), true
+		return lead + join(swap(render(ts[1:end])), aux, tail(end)), true
 	}
 	if w != "what" && w != "who" && w != "which" {
 		return "", false
@@ -340,7 +344,7 @@ func inverted(w, rest string) (string, bool) {
 	if !strings.HasSuffix(aux, "s") && !strings.HasSuffix(aux, "ed") && !modals[aux] {
 		return "", false
 	}
-	return lead + swapPerson(rest), true
+	return lead + swap(rest), true
 }
 
 var modals = wordSet(`can could will would should may might must`)
@@ -354,13 +358,30 @@ func nounPhrase(ts []token, i int, long bool) (int, bool) {
 		return 0, false
 	}
 	first := strings.ToLower(ts[i].text)
-	if !determiner[first] && !isCapitalised(ts[i].text) {
+	// A quoted term: "What does 'pending' mean?"
+	if first == "'" || first == "\"" {
+		for j := i + 1; j < len(ts) && j <= i+6; j++ {
+			if ts[j].text == ts[i].text {
+				return j + 1, j > i+1
+			}
+		}
 		return 0, false
 	}
-	if !determiner[first] && (englishWords[first] || stopWords[first]) {
+	det := determiner[first]
+	bare := !det && !isCapitalised(ts[i].text) && plural(first) && !stopWords[first] && !englishWords[first]
+	if !det && !bare && !isCapitalised(ts[i].text) {
 		return 0, false
 	}
-	j := i + 1
+	if !det && (englishWords[first] || stopWords[first]) {
+		return 0, false
+	}
+	// The first word after a determiner is part of the phrase whatever it
+	// looks like ("your opening hours", "the tax receipt").
+	minLen := 1
+	if det {
+		minLen = 2
+	}
+	j := i + minLen
 	for ; j < len(ts); j++ {
 		lw := strings.ToLower(ts[j].text)
 		if isPunct(ts[j].text) && ts[j].text != "'" {
@@ -372,11 +393,11 @@ func nounPhrase(ts []token, i int, long bool) (int, bool) {
 		if npPrepositions[lw] && !long {
 			break
 		}
-		if !long && j-i >= 4 {
+		if bare || !long && j-i >= 4 {
 			return 0, false
 		}
 	}
-	if j == i+1 && determiner[first] {
+	if j > len(ts) || j < i+minLen {
 		return 0, false
 	}
 	return j, true

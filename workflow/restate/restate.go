@@ -180,8 +180,12 @@ func Explain(subject, body string) Result {
 	// ("Rechnung") foreign too.
 	bodyForeign := foreign > english
 	if subj != "" {
-		if c, lang := msg.analyze(subj, true); c != nil && !c.vague && c.kind != KindStatement && lang == langEnglish {
+		if c, lang := msg.analyze(subj, true); c != nil && !c.vague && lang == langEnglish &&
+			(c.kind != KindStatement || firstPersonStart(subj)) {
+			// A subject that is a sentence ("Can't log in", "We moved to a
+			// new host") is restated like one.
 			c.source = subj
+			c.clause = articleFor(c.clause)
 			return c.result()
 		}
 		if clause, ok := msg.topic(subj, bodyForeign); ok {
@@ -235,6 +239,25 @@ func potential(s string) int {
 	return p
 }
 
+// articleFor gives a telegraphic subject its article back: "Payment
+// failed" → "the payment failed", "Checkout isn't working as expected" →
+// "the checkout isn't working as expected".
+func articleFor(clause string) string {
+	f := strings.Fields(clause)
+	if len(f) < 2 {
+		return clause
+	}
+	w, next := f[0], strings.ToLower(f[1])
+	lw := strings.ToLower(w)
+	if w != lw || stopWords[lw] || firstPerson[lw] || secondPerson[lw] || plural(lw) || !isWord(w) {
+		return clause
+	}
+	if beAux[next] || strings.HasSuffix(next, "n't") || strings.HasSuffix(next, "ed") && len(next) > 3 || next == "keeps" || next == "shows" {
+		return "the " + clause
+	}
+	return clause
+}
+
 func (c *candidate) result() Result {
 	return Result{Restatement: c.clause, Kind: c.kind, Source: c.source}
 }
@@ -263,8 +286,8 @@ func (msg *message) analyze(raw string, allowProDrop bool) (*candidate, lang) {
 	if countWords(s) < 2 || isPleasantry(s) || isGreetingOnly(s) || !isProse(s) {
 		return nil, langNone
 	}
-	if !isEnglish(s) {
-		return nil, langForeign
+	if l := language(s); l != langEnglish {
+		return nil, l
 	}
 	source := maskSecrets(collapseSpaces(raw))
 	question := strings.HasSuffix(strings.TrimSpace(raw), "?")
@@ -323,7 +346,7 @@ func (msg *message) analyze(raw string, allowProDrop bool) (*candidate, lang) {
 		}
 	case fs >= 2:
 		c.score += 2
-		if kind == KindStatement && negated {
+		if kind == KindStatement && negated && !strings.HasPrefix(strings.ToLower(s), "you ") {
 			c.kind = KindFailure
 		}
 	}
@@ -367,6 +390,15 @@ func applyRules(s string, question bool) (Kind, string, bool) {
 			continue
 		}
 		if clause, ok := ru.build(m); ok {
+			// Some rules hand over to another shape: "Could you tell me
+			// how…" is a question, "I'd like to know if you could…" a
+			// request.
+			switch {
+			case strings.HasPrefix(clause, "you'd like to know "):
+				return KindQuestion, clause, true
+			case strings.HasPrefix(clause, "you'd like us to "):
+				return KindRequest, clause, true
+			}
 			return ru.kind, clause, true
 		}
 	}
@@ -435,7 +467,7 @@ func isVague(clause string) bool {
 // a determiner instead of a pointing "this", the right case for the first
 // word, at most MaxWords words, nothing dangling at the end.
 func (msg *message) finish(s string) string {
-	s = collapseSpaces(s)
+	s = collapseSpaces(normalizeWords(s))
 	s = strings.Trim(s, " ,;:-.!?")
 	ts := tokenize(s)
 	// "This stupid plugin isn't working" → "the plugin isn't working":

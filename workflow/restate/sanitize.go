@@ -76,7 +76,7 @@ func alternation(list []string) string {
 var (
 	reFramingLeadIn = regexp.MustCompile(`(?i)^(indeed|first off|first of all|to start with|in fact|of course|let me (explain|tell you|be clear|say|add|clarify|describe|summari[sz]e)( this| that| what happened)?|(i|we)('m| am| are|'re)? (just )?(writing|emailing|contacting you|reaching out|getting in touch|contacting|messaging|e-?mailing)( you| to you| to ask| to let you know| to inform you| to report| to tell you)?( (because|as|since|that|regarding|about|in regards to|with regards? to|concerning))?|the reason (i'm|i am|we're|we are) (writing|contacting you|reaching out) is( that| because)?|(i|we) (just )?(wanted|want|would like|'d like) to (let you know|inform you|report|tell you|mention|flag|point out|say)( that)?|(just )?(wanted|want) to (let you know|report|tell you|mention|flag|say)( that)?|(i|we)('m| am| are|'re) (sorry|afraid) (to say |to report )?(that )?|(please )?(note|be aware|be advised)( that)?|it seems (that|like|as if)|it looks (like|as if)|it appears (that)?|i (think|believe|guess|suspect|noticed|notice|found|realised|realized|see|saw)( that)?|we (think|believe|noticed|notice|found|realised|realized|see|saw)( that)?|for some reason|all of a sudden|suddenly|recently|lately|as of (today|yesterday|this morning)|since (this morning|yesterday|today))\b[,:]?\s*`)
 	// Trailing tails that turn a statement into a vague question.
-	reVagueTail = regexp.MustCompile(`(?i)[,;:\- ]+(what (should|can|do) (i|we) do( now| about (it|this))?|any (ideas|suggestions|thoughts|help|advice)|can you (please )?help( me| us)?( with (this|that))?|could you (please )?help( me| us)?( with (this|that))?|please (help|advise)( me| us)?|is this (a bug|normal|expected|known)|why|how come|what's going on|what is going on|what happened|help|thanks|thank you|sorry|please|again|asap|as soon as possible|right now|urgently|immediately)[?!. ]*$`)
+	reVagueTail = regexp.MustCompile(`(?i)[,;:\- ]+(what (should|can|do) (i|we) do( now| about (it|this))?|any (ideas|suggestions|thoughts|help|advice)|can you (please )?help( me| us)?( with (this|that))?|could you (please )?help( me| us)?( with (this|that))?|please (help|advise)( me| us)?|is this (a bug|normal|expected|known)|why|how come|what's going on|what is going on|what happened|help|thanks|thank you|sorry|please|asap|as soon as possible|urgently)[?!. ]*$`)
 )
 
 // leadInFirstWords are the first words of every lead-in, label and
@@ -150,10 +150,11 @@ func isPleasantry(s string) bool {
 
 var reThanksBut = regexp.MustCompile(`(?i)^(thanks|thank you)( so much| very much)?( for [^,;]{1,80}?)?[,;]?\s+(but|however)\s+`)
 
-// language says whether s reads as English. Short sentences with no
-// function words at all count as English only when they hold English
-// problem words ("Checkout broken").
-func isEnglish(s string) bool {
+// language says whether s reads as English, as another language, or
+// gives no evidence either way ("CEO, Acme Inc."). Short sentences with
+// no function words count as English only when they hold English problem
+// words ("Checkout broken").
+func language(s string) lang {
 	eng, foreign, latin, other := 0, 0, 0, 0
 	for _, r := range s {
 		if unicode.IsLetter(r) {
@@ -165,7 +166,7 @@ func isEnglish(s string) bool {
 		}
 	}
 	if other > latin/4 {
-		return false
+		return langForeign
 	}
 	for _, w := range strings.FieldsFunc(strings.ToLower(s), func(r rune) bool {
 		return !unicode.IsLetter(r) && !unicode.IsMark(r) && r != '\''
@@ -178,11 +179,19 @@ func isEnglish(s string) bool {
 			foreign++
 		}
 	}
-	if eng > foreign && (eng >= 2 || countWords(s) <= 6) {
-		return true
+	switch {
+	case eng > foreign && (eng >= 2 || countWords(s) <= 12):
+		return langEnglish
+	case foreign > eng || foreign > 0 && foreign >= eng:
+		return langForeign
+	case foreign == 0 && eng == 0 && reEnglishProblem.MatchString(s) && countWords(s) <= 8:
+		return langEnglish
 	}
-	return foreign == 0 && eng == 0 && reEnglishProblem.MatchString(s) && countWords(s) <= 8
+	return langNone
 }
+
+// isEnglish reports whether s reads as English.
+func isEnglish(s string) bool { return language(s) == langEnglish }
 
 var reEnglishProblem = regexp.MustCompile(`(?i)\b(error|broken|not working|crash\w*|fail\w*|refund|login|log in|password|invoice|receipt|account|donation\w*|payment\w*|subscription|cancel\w*|charged|help|stuck|missing|locked|down|invoice|billing|export|import|upgrade|renewal|plugin|form|website|site|email|question)\b`)
 
@@ -400,6 +409,12 @@ func isSecretWord(ts []token, i int) bool {
 	if secretWords[lw] {
 		return true
 	}
+	// "my username is jose", "member number: A-17": not secret, but an
+	// identifier has no place in the restatement either.
+	if identifierWords[lw] && i+1 < len(ts) {
+		n := strings.ToLower(ts[i+1].text)
+		return n == "is" || n == ":" || n == "=" || n == "was"
+	}
 	if !qualifiedSecretWords[lw] {
 		return false
 	}
@@ -593,6 +608,19 @@ func tidyMarks(s string) string {
 			}
 			continue
 		}
+		// "my email is <address>", "phone: <number>": the clause exists
+		// only to carry the identifier; drop it whole.
+		if k >= 0 && (beVerbs[strings.ToLower(out[k].text)] || out[k].text == ":" || out[k].text == "=") {
+			cut := clauseStart(out, k)
+			out = out[:cut]
+			for i+1 < len(ts) && (isPunct(ts[i+1].text) || len(out) == 0 && clauseWords[strings.ToLower(ts[i+1].text)]) {
+				i++
+			}
+			if i+1 < len(ts) && len(out) > 0 && isWord(ts[i+1].text) && !clauseWords[strings.ToLower(ts[i+1].text)] {
+				out = append(out, token{text: ",", space: false})
+			}
+			continue
+		}
 		// A preposition before a removed address goes with it: "send it to
 		// <address>" → "send it".
 		if k >= 0 && markPreps[strings.ToLower(out[k].text)] {
@@ -714,3 +742,8 @@ func countWords(s string) int {
 	}
 	return n
 }
+
+// identifierWords introduce a value that identifies the customer; with
+// "is" or ":" after them the clause is dropped like a secret.
+var identifierWords = wordSet(`username usernames user-name login userid user-id handle account-number
+membership-number iban`)

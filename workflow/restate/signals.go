@@ -13,12 +13,12 @@ fails failed failing failure failures stuck missing wrong incorrect invalid lock
 rejected blank frozen froze freezes freezing hangs disappeared vanished lost stopped bounce bounced bounces
 bouncing expired overcharged unauthorized unauthorised hacked compromised slow glitch glitches outage down
 rejects declines refuses conflict conflicts conflicting empty unable timeout timeouts can't couldn't won't
-fraud fraudulent greyed grayed`)
+fraud fraudulent greyed grayed forgot forgotten`)
 
 // weakWords say there is something to sort out without saying it fails.
 var weakWords = wordSet(`problem problems issue issues trouble refund refunds refunded chargeback cancel
 cancels cancelled canceled cancelling canceling cancellation unsubscribe difficulty difficulties confused
-confusing instead rather`)
+confusing instead rather twice double`)
 
 // negations followed (within one word) by a negVerb are a failure: "isn't
 // showing", "never received", "don't get".
@@ -32,7 +32,8 @@ download downloading install installing activate process processing processed go
 arrive arrives arrived arriving accept accepting accepted allow allowing print printing sync syncing export
 exporting import importing match matching recognise recognize recognised recognized respond responding
 charge charging complete completing completed verify register pay reset change changing cancel delete
-deleted remove removed add adding reach come comes came through let showed loaded`)
+deleted remove removed add adding reach come comes came through let showed loaded answer answering
+answered ring ringing pick picking`)
 
 // strongPairs are two-word failures whose words are harmless alone.
 var strongPairs = wordSet(`not_working not_able charged_twice billed_twice double_charged double-charged
@@ -42,11 +43,20 @@ keeps_sending keeps_charging keeps_giving going_to_spam charged_two duplicate_ch
 duplicate_payment duplicate_payments duplicate_donation duplicate_donations duplicate_transaction
 duplicate_transactions went_wrong goes_wrong gone_wrong`)
 
+// chargeWords with "twice" or "double" anywhere in the sentence are a
+// double charge: "you charged my card … twice".
+var chargeWords = wordSet(`charge charged charges charging billed bill taken debited deducted withdrawn paid
+payment payments`)
+
+var problemWords = wordSet(`problem problems issue issues trouble difficulty difficulties`)
+
 var statusWords = wordSet(`error code status http`)
 var statusTail = wordSet(`error internal bad forbidden unauthorized unauthorised gateway service`)
 
 // failureScore is 4 for a sentence that reports a failure, 2 for one that
-// names a problem or a refund, 0 otherwise. negated reports any negation.
+// names a problem or a refund, 0 otherwise. negated reports a negation or
+// a word like "problem" or "trouble": a statement with it reads as a
+// failure.
 func failureScore(s string) (score int, negated bool) {
 	ts := tokenize(s)
 	words := make([]string, 0, len(ts))
@@ -55,7 +65,13 @@ func failureScore(s string) (score int, negated bool) {
 			words = append(words, strings.ToLower(t.text))
 		}
 	}
+	charged, twice := false, false
 	for i, w := range words {
+		charged = charged || chargeWords[w]
+		twice = twice || w == "twice" || w == "double" || w == "duplicate" || w == "again"
+		if charged && twice {
+			return 4, negated
+		}
 		if negations[w] || strings.HasSuffix(w, "n't") {
 			negated = true
 		}
@@ -75,6 +91,9 @@ func failureScore(s string) (score int, negated bool) {
 		}
 		if weakWords[w] || strings.HasPrefix(w, "cancel") {
 			score = 2
+		}
+		if problemWords[w] {
+			negated = true
 		}
 	}
 	return score, negated

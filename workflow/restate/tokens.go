@@ -137,15 +137,26 @@ func trimEnd(s string) string {
 	ts := tokenize(s)
 	for len(ts) > 0 {
 		last := ts[len(ts)-1]
-		if (isPunct(last.text) && last.text != "\"") || lightDangling[strings.ToLower(last.text)] {
+		quote := last.text == "\"" || last.text == "'"
+		if (isPunct(last.text) && !quote) || lightDangling[strings.ToLower(last.text)] {
 			ts = ts[:len(ts)-1]
 			continue
 		}
-		if last.text == "\"" && strings.Count(render(ts), "\"")%2 == 1 {
+		if quote && countTokens(ts, last.text)%2 == 1 {
 			ts = ts[:len(ts)-1]
 			continue
 		}
 		break
 	}
 	return render(ts)
+}
+
+func countTokens(ts []token, text string) int {
+	n := 0
+	for _, t := range ts {
+		if t.text == text {
+			n++
+		}
+	}
+	return n
 }

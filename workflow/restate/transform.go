@@ -106,7 +106,7 @@ var (
 	reDoesntWork      = regexp.MustCompile(`(?i)\b(doesn't|does not) (seem to )?(work|function)( (properly|correctly|right))?\b`)
 	reDontWork        = regexp.MustCompile(`(?i)\b(don't|do not) (seem to )?(work|function)( (properly|correctly|right))?\b`)
 	reIsBroken        = regexp.MustCompile(`(?i)\b(is|are|'s|'re|seems|seem|seems to be|seem to be) (completely |totally |entirely |just |absolutely |really |now |still )?(broken|broke|not functional|non-functional|dead|busted|bugged)\b`)
-	reBareNotWork     = regexp.MustCompile(`(?i)^((?:the |my |our |your |this |a )?[\p{L}\p{N}'\- ]{1,40}?) (not working|not functioning|broken|no longer working|stopped working|not (?:showing|loading|sending|saving|appearing|updating|syncing|processing|arriving|displaying|opening|uploading|downloading|printing|going through|showing up|coming through)(?: up)?|not (?:received|sent|processed|delivered|recorded|applied|saved|updated|showing|found|accepted|charged|refunded))\b`)
+	reBareNotWork     = regexp.MustCompile(`(?i)^((?:the |my |our |your |this |a )?[\p{L}\p{N}'\- ]{1,40}?) (not working|not functioning|broken|no longer working|not (?:showing|loading|sending|saving|appearing|updating|syncing|processing|arriving|displaying|opening|uploading|downloading|printing|going through|showing up|coming through)(?: up)?|not (?:received|sent|processed|delivered|recorded|applied|saved|updated|showing|found|accepted|charged|refunded))\b`)
 	reWorkingTail     = regexp.MustCompile(`(?i)\b(isn't|aren't) working$`)
 	reYouAre          = regexp.MustCompile(`\byou are\b`)
 	reStillNotWorking = regexp.MustCompile(`(?i)^(still |also )?(?:not|isn't) working`)
@@ -149,8 +149,6 @@ func failureForms(s string) string {
 		switch v := strings.ToLower(m[2]); {
 		case v == "no longer working":
 			verb = map[string]string{"isn't": "is", "aren't": "are"}[neg] + " no longer working"
-		case v == "stopped working":
-			verb = map[string]string{"isn't": "has", "aren't": "have"}[neg] + " stopped working"
 		case v == "broken" || v == "not working" || v == "not functioning":
 		case strings.HasSuffix(v, "ing") || strings.HasSuffix(v, "ing up") || strings.HasSuffix(v, "through"):
 			verb = neg + " " + strings.TrimPrefix(v, "not ")

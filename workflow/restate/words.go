@@ -157,7 +157,7 @@ var leadIns = []string{
 	"also", "and", "but", "so", "however", "unfortunately", "basically", "well", "ok", "okay", "anyway",
 	"actually", "honestly", "frankly", "sadly", "apparently", "hmm", "um", "oh", "hey", "yes", "now",
 	"btw", "by the way", "hi again", "hello again", "again", "firstly", "secondly", "finally", "lastly",
-	"further", "furthermore", "additionally", "in addition", "just", "just a quick one", "sorry",
+	"further", "furthermore", "additionally", "in addition", "just", "just a quick one",
 	"to be honest", "tbh", "fwiw", "i'm afraid", "i am afraid", "i'm sorry but", "i am sorry but",
 	"i'm sorry to say", "i am sorry to say", "i'm sorry to report", "long story short", "in short",
 	"as mentioned", "as i mentioned", "as mentioned before", "as discussed", "hi team", "hello team",
@@ -171,5 +171,5 @@ var labels = []string{
 	"urgent", "important", "help", "summary", "details", "description", "background", "context",
 	"subject", "re", "fyi", "following up", "just following up", "follow up", "follow-up", "to summarize",
 	"to summarise", "regarding the above", "the problem", "the issue", "my question", "our question",
-	"my problem", "our problem", "my issue", "our issue", "question for you", "urgent request",
+	"my problem", "our problem", "my issue", "our issue", "question for you", "urgent request", "sorry",
 }
