@@ -16,6 +16,8 @@ import (
 // first terminal mark (a reply header over unquoted history, an Outlook
 // header block, an "Original Message" or forward rule, a "-- " signature, a
 // phone footer, a mailing-list rule) sends everything after it to history.
+// When that leaves nothing of the author's, a second pass reads the body as
+// bottom-posted: headers and quotes are history, the rest is the author's.
 //
 // The patterns are compiled once and never mutated, so the functions are
 // safe for concurrent use. Go's regexp runs in linear time but has no DFA:
@@ -58,12 +60,9 @@ var (
 	// app's link, so that "Sent from my desk, is much easier…" and "Sent
 	// via the web form" stay: the tail allows no sentence punctuation.
 	replyFooter = regexp.MustCompile(`(?i)^(?:(?:sent|envoyé|enviado|inviato|verzonden|verstuurd|skickat|sendt|wysłane|wysłano|odesláno|отправлено|lähetetty|gesendet)\s+(?:from|with|via|de|depuis|à partir de|desde|do|da|dal|vanaf|met|från|fra|z|ze|с|von)\s+(?:(?:my|mon|ma|mi|meu|il mio|mijn|min|mitt|mojego|mého|моего|meinem)\s+[^,.;!?]{1,60}|(?:[^,.;!?<(]{0,40}\b(?:iphone|ipad|ipod|android|blackberry|outlook|mail|gmail|yahoo|aol|samsung|galaxy|mobile|phone|smartphone|tablet|ios|windows|typeapp|spark|airmail|bluemail|proton\s?mail|handy)\b[^,.;!?<(]{0,30}))|get outlook for (?:ios|android)|von meinem\s+[^,.;!?]{1,40}\s+gesendet|[^\s]{0,20}から送信|(?:从|發自|发自)我的\s?[^\s]{1,20}(?:发送)?|나의\s[^\s]{1,20}에서 보냄)\s*(?:<[^<>\s]*>|\([^()\s]*\))?$`)
-
-	// Sign-offs that open a closing block ("Regards,\nJohn Doe\nCEO"). Only
-	// the greeting family: "Thanks"/"Sincerely" often carry meaning or are
-	// part of the message (the fixtures keep "Sincerely,\nSuper Domain…").
-	replySignOff = regexp.MustCompile(`(?i)^(?:(?:best|kind|warm|warmest|many|with kind|with best|kindest)\s+regards|regards|best wishes|yours (?:sincerely|faithfully|truly)|(?:bien\s+)?cordialement|bien à vous|(?:sincères|meilleures)\s+salutations|mit freundlichen grü(?:ß|ss)en|(?:freundliche|viele|beste|liebe|herzliche|schöne)\s+grü(?:ß|ss)e|mfg|(?:un\s+)?saludos?(?:\s+cordiales)?|atentamente|cordiali saluti|distinti saluti|atenciosamente|(?:com os melhores\s+)?cumprimentos|met vriendelijke groet(?:en)?|vriendelijke groet(?:en)?|med vänliga? hälsning(?:ar)?|vänliga hälsningar|med venlig hilsen|venlig hilsen|med vennlig hilsen|vennlig hilsen|pozdrawiam(?:\s+serdecznie)?|z poważaniem|s pozdravem|s přátelským pozdravem|с уважением|ystävällisin terveisin|terveisin)\s*[,.!]?(?:\s+\p{Lu}[\p{L}.'’-]*(?:\s+\p{Lu}[\p{L}.'’-]*){0,2})?$`)
 )
+
+// The tables below are read-only after package initialisation.
 
 // replyVerbs end a reply header: "… wrote:", "… a écrit :", "… escribió:",
 // "… napisał(a):", "… написал:", "… 写道：", "… 작성:" (lower case). They
@@ -110,6 +109,23 @@ var replyFooterLead = map[string]bool{
 	"get": true, "von": true,
 }
 
+// replySignOffs are closings that open a signature block ("Regards,\nJohn
+// Doe\nCEO"), lower case. Only the greeting family: "Thanks" and
+// "Sincerely" often carry meaning or belong to the message (the fixtures
+// keep "Sincerely,\nSuper Domain Name Manager").
+var replySignOffs = func() map[string]bool {
+	m := map[string]bool{}
+	for _, p := range strings.Split(`regards|best regards|kind regards|kindest regards|warm regards|warmest regards|many regards|with kind regards|with best regards|best wishes|yours sincerely|yours faithfully|yours truly|`+
+		`cordialement|bien cordialement|bien à vous|sincères salutations|meilleures salutations|`+
+		`mit freundlichen grüßen|mit freundlichen grüssen|freundliche grüße|freundliche grüsse|viele grüße|viele grüsse|beste grüße|beste grüsse|liebe grüße|liebe grüsse|herzliche grüße|herzliche grüsse|schöne grüße|schöne grüsse|mfg|`+
+		`saludos|un saludo|saludos cordiales|atentamente|cordiali saluti|distinti saluti|atenciosamente|cumprimentos|com os melhores cumprimentos|`+
+		`met vriendelijke groet|met vriendelijke groeten|vriendelijke groet|vriendelijke groeten|med vänlig hälsning|med vänliga hälsningar|vänliga hälsningar|med venlig hilsen|venlig hilsen|med vennlig hilsen|vennlig hilsen|`+
+		`pozdrawiam|pozdrawiam serdecznie|z poważaniem|s pozdravem|s přátelským pozdravem|с уважением|ystävällisin terveisin|terveisin`, "|") {
+		m[p] = true
+	}
+	return m
+}()
+
 // replyHeaderKeys maps lower-cased header field names, as mail clients
 // write them above quoted messages in the supported languages, to marks.
 var replyHeaderKeys = func() map[string]uint16 {
@@ -134,9 +150,11 @@ var replyHeaderKeys = func() map[string]uint16 {
 // two or three lines), and without the signature ("-- " block at the end,
 // "Sent from my iPhone"-style phone footers, "Get Outlook for iOS", a
 // closing "Regards," block). Answers interleaved between ">" quotes are
-// kept, joined by blank lines. The body should use LF line endings (CRLF
-// and CR are tolerated). The result is empty when the author wrote nothing
-// above the history, e.g. a bare forward. It does no I/O and is safe for
+// kept, joined by blank lines. When nothing of the author's precedes the
+// history — a reply bottom-posted under its header, or a forward without
+// comment — the unquoted text below the headers is returned instead; the
+// result is empty only when everything is quoted. The body should use LF
+// line endings (CRLF and CR are tolerated). It does no I/O and is safe for
 // concurrent use.
 func ExtractReply(text string) string {
 	reply, _ := SplitReply(text)
@@ -163,7 +181,14 @@ func SplitReply(text string) (reply, rest string) {
 		head, tail = text[:cut], text[cut:]
 	}
 	sc := newReplyScan(head)
-	kinds := sc.classify()
+	kinds := sc.classify(false)
+	if !hasKind(kinds, lineAuthor) && hasKind(kinds, lineHistory) {
+		// Nothing of the author's above the history: they bottom-posted
+		// (under an "On … wrote:" with odd quote marks, or under an
+		// "Original Message" block) or forwarded without a word. Either
+		// way the unquoted text below the headers is what they want read.
+		kinds = sc.classify(true)
+	}
 	reply = joinReplyLines(sc.lines, kinds, lineAuthor, true)
 	rest = joinReplyLines(sc.lines, kinds, lineHistory, false)
 	if strings.TrimSpace(tail) != "" {
@@ -176,9 +201,9 @@ func SplitReply(text string) (reply, rest string) {
 			}
 		}
 		if last == lineHistory {
-			rest = strings.TrimRight(rest+tail, " \t\n")
+			rest = strings.TrimRight(strings.TrimLeft(rest+tail, "\n"), " \t\n")
 		} else {
-			reply = strings.TrimRight(reply+tail, " \t\n")
+			reply = strings.TrimRight(strings.TrimLeft(reply+tail, "\n"), " \t\n")
 		}
 	}
 	return reply, rest
@@ -204,6 +229,8 @@ type replyScan struct {
 	room []uint8
 }
 
+// newReplyScan splits text into lines and computes every per-line fact
+// the classifying pass needs, so that pass never looks ahead.
 func newReplyScan(text string) *replyScan {
 	lines := strings.Split(text, "\n")
 	sc := &replyScan{
@@ -216,6 +243,11 @@ func newReplyScan(text string) *replyScan {
 		t := strings.TrimSpace(l)
 		sc.trimmed[i] = t
 		sc.marks[i] = lineMarks(t)
+		if sc.marks[i]&markQuoted != 0 && len(l)-len(strings.TrimLeft(l, " \t")) > 4 {
+			// Quote marks sit at the margin or just inside it (" > " from
+			// Outlook Express); a deeply indented ">" is centred text.
+			sc.marks[i] = 0
+		}
 	}
 	for i := range lines {
 		if sc.marks[i]&markKeyFrom != 0 && sc.headerBlockAt(i) {
@@ -271,7 +303,10 @@ func headerKeyMarks(t string) uint16 {
 	if len(head) > 32 {
 		head = head[:32]
 	}
-	c := strings.IndexAny(head, ":：")
+	c := strings.IndexByte(head, ':')
+	if w := strings.Index(head, "："); w >= 0 && (c < 0 || w < c) {
+		c = w
+	}
 	if c <= 0 {
 		return 0
 	}
@@ -318,11 +353,16 @@ func mayBeFooter(t string) bool {
 	return false
 }
 
-// headerBlockAt reports whether the From line i opens an Outlook-style
-// header block: at least two of Sent/Date, To, Cc, Subject in the next
-// lines, allowing a wrapped value or two in between.
+// headerBlockAt reports whether the From line i is part of an
+// Outlook-style header block: at least two of Sent/Date, To, Cc, Subject
+// among the field lines right above it (Hotmail and Apple Mail put Date
+// and Subject first) and the lines below, allowing a wrapped value or two.
 func (sc *replyScan) headerBlockAt(i int) bool {
+	const fields = markKeyDate | markKeyTo | markKeyCc | markKeySubject
 	var seen uint16
+	for j := i - 1; j >= 0 && j >= i-6 && sc.marks[j]&markKeys != 0; j-- {
+		seen |= sc.marks[j] & fields
+	}
 	other := 0
 	for j := i + 1; j < len(sc.lines) && j <= i+8; j++ {
 		m := sc.marks[j]
@@ -335,7 +375,7 @@ func (sc *replyScan) headerBlockAt(i int) bool {
 			}
 			continue
 		}
-		seen |= m & (markKeyDate | markKeyTo | markKeyCc | markKeySubject)
+		seen |= m & fields
 	}
 	n := 0
 	for b := seen; b != 0; b &= b - 1 {
@@ -344,13 +384,18 @@ func (sc *replyScan) headerBlockAt(i int) bool {
 	return n >= 2
 }
 
-// classify marks every line as the author's, history or blank.
-func (sc *replyScan) classify() []lineKind {
+// classify marks every line as the author's, history or blank. In
+// bottomPost mode reply headers, header blocks and separators do not end
+// the author's text: they and the quotes under them are history, and what
+// is neither is the author's.
+func (sc *replyScan) classify(bottomPost bool) []lineKind {
 	kinds := make([]lineKind, len(sc.lines))
 	terminal := -1
 	prevQuoted := -1 // the last ">" line, for re-wrapped quote continuations
+	prefix := ""     // bottomPost: the quote mark under the last header, if not ">"
 	for i := 0; i < len(sc.lines); i++ {
 		m := sc.marks[i]
+		t := sc.trimmed[i]
 		if m&markBlank != 0 {
 			continue
 		}
@@ -359,7 +404,9 @@ func (sc *replyScan) classify() []lineKind {
 			for k := i; k <= end; k++ {
 				kinds[k] = lineHistory
 			}
-			if !sc.quotedFollows(end + 1) {
+			if bottomPost {
+				prefix = sc.quotePrefixAfter(end + 1)
+			} else if !sc.quotedFollows(end + 1) {
 				terminal = i
 				break
 			}
@@ -367,15 +414,20 @@ func (sc *replyScan) classify() []lineKind {
 			i = end
 			continue
 		}
-		if m&markQuoted != 0 {
+		if m&markQuoted != 0 || prefix != "" && strings.HasPrefix(t, prefix) || bottomPost && isSnipLine(t) {
 			kinds[i] = lineHistory
 			prevQuoted = i
 			continue
 		}
-		if prevQuoted >= 0 && prevQuoted == i-1 && isQuoteContinuation(sc.trimmed[prevQuoted], sc.trimmed[i]) {
+		if prevQuoted >= 0 && prevQuoted == i-1 && isQuoteContinuation(sc.trimmed[prevQuoted], t) {
 			// A quoted line that the sender's client re-wrapped without ">".
 			kinds[i] = lineHistory
 			prevQuoted = i
+			continue
+		}
+		if bottomPost && (m&(markHeaderBlock|markSeparator) != 0 || m&(markUnderscore|markDashSig) != 0 && sc.historyNext(i+1)) {
+			i = sc.skipHeaderLines(i, kinds) - 1
+			prefix = sc.quotePrefixAfter(i + 1)
 			continue
 		}
 		if sc.terminalAt(i) {
@@ -390,13 +442,16 @@ func (sc *replyScan) classify() []lineKind {
 				kinds[k] = lineHistory
 			}
 		}
-		// Rules and lone header fields ("Message du : …") just above the
-		// cut belong to the history they introduce.
+		// Rules just above the cut belong to the history they introduce,
+		// and so do header fields above a header block ("Message du : …",
+		// a "Date:" that some clients put before "From:").
+		block := sc.marks[terminal]&(markHeaderBlock|markSeparator) != 0
 		for k := terminal - 1; k >= 0; k-- {
 			if sc.marks[k]&markBlank != 0 {
 				continue
 			}
-			if kinds[k] != lineAuthor || !(isRuleLine(sc.trimmed[k]) || sc.marks[k]&(markKeyFrom|markKeyDate|markKeySubject) != 0) {
+			field := block && sc.marks[k]&markKeys != 0
+			if kinds[k] != lineAuthor || !(isRuleLine(sc.trimmed[k]) || field) {
 				break
 			}
 			kinds[k] = lineHistory
@@ -404,6 +459,87 @@ func (sc *replyScan) classify() []lineKind {
 	}
 	sc.stripSignOff(kinds)
 	return kinds
+}
+
+func hasKind(kinds []lineKind, want lineKind) bool {
+	for _, k := range kinds {
+		if k == want {
+			return true
+		}
+	}
+	return false
+}
+
+// skipHeaderLines marks as history the header block, separator or rule at
+// i and the header lines that follow it (across blank lines, as in
+// "-----Original Message-----\n\nSubject: …"), and returns the first line
+// after them.
+func (sc *replyScan) skipHeaderLines(i int, kinds []lineKind) int {
+	kinds[i] = lineHistory
+	j := i + 1
+	for j < len(sc.lines) {
+		m := sc.marks[j]
+		switch {
+		case m&markBlank != 0:
+			k := j
+			for k < len(sc.lines) && sc.marks[k]&markBlank != 0 {
+				k++
+			}
+			if k == len(sc.lines) || sc.marks[k]&(markKeys|markHeaderBlock|markSeparator) == 0 {
+				return j
+			}
+			j = k
+		case m&(markKeys|markHeaderBlock|markSeparator|markUnderscore) != 0 || j <= i+2 && m&markQuoted == 0:
+			// Field lines, and up to two wrapped values right under the
+			// opening line ("From: Human Resources\n<long@address>").
+			kinds[j] = lineHistory
+			j++
+		default:
+			return j
+		}
+	}
+	return j
+}
+
+// historyNext reports whether the next non-blank line from i on starts
+// history (a rule over a header block rather than over a signature).
+func (sc *replyScan) historyNext(i int) bool {
+	for ; i < len(sc.lines); i++ {
+		if m := sc.marks[i]; m&markBlank == 0 {
+			return m&markHistoryStart != 0
+		}
+	}
+	return false
+}
+
+// quotePrefixAfter returns the quote mark of the first non-blank line from
+// i on when it is not ">": a short run of punctuation such as "|" or the
+// "--]" some list software uses. It returns "" for ordinary text.
+func (sc *replyScan) quotePrefixAfter(i int) string {
+	for ; i < len(sc.lines); i++ {
+		if sc.marks[i]&markBlank != 0 {
+			continue
+		}
+		t := sc.trimmed[i]
+		n := 0
+		for n < len(t) && n < 3 && strings.IndexByte("|]:-}#%", t[n]) >= 0 {
+			n++
+		}
+		if n == 0 || t == "--" {
+			return "" // ordinary text, or a signature rule
+		}
+		return t[:n]
+	}
+	return ""
+}
+
+// isSnipLine: an elision mark inside quoted text ("<snip>", "[...]").
+func isSnipLine(t string) bool {
+	switch strings.ToLower(t) {
+	case "<snip>", "[snip]", "(snip)", "<snipped>", "[snipped]", "[...]", "<...>", "(...)", "...":
+		return true
+	}
+	return false
 }
 
 // terminalAt reports whether line i starts history or a signature that
@@ -502,7 +638,11 @@ func (sc *replyScan) attributionStart(j int) int {
 		}
 		parts[k] = trimHeaderDashes(t)
 		n = k + 1
-		valid[k] = isAttribution(joinReversed(parts[:n]))
+		h := joinReversed(parts[:n])
+		// "Jane Doe wrote:" alone has no date or address to go by, but
+		// right above ">" lines it can only be a reply header.
+		valid[k] = isAttribution(h) ||
+			k == 0 && len(h) <= 80 && strings.HasSuffix(h, ":") && endsWithVerb(h) && sc.quotedFollows(j+1)
 		if valid[k] && strongHeaderStart(t) {
 			return i // nothing wider can be preferred
 		}
@@ -533,7 +673,8 @@ func joinReversed(parts []string) string {
 
 // isAttribution reports whether s (one header, unwrapped) is a reply
 // header. Each form needs evidence beyond its verb — an address, a date or
-// time, or an opening word like "On" — so prose ending in "wrote:" stays.
+// a time — so prose ending in "wrote:" stays ("Am I the only one who
+// wrote:", "I agree with what you wrote:").
 func isAttribution(s string) bool {
 	if len(s) > replyMaxHeaderLen {
 		return false
@@ -546,8 +687,7 @@ func isAttribution(s string) bool {
 			// Zoho's "---- On … jane@x wrote ----" and similar.
 			return hasAt && replyTime.MatchString(s)
 		}
-		return hasAt || replyTime.MatchString(s) || replyDate.MatchString(s) ||
-			(len(s) <= 120 && replyIntro.MatchString(s))
+		return hasAt || replyTime.MatchString(s) || replyDate.MatchString(s)
 	}
 	if !colon {
 		return false
@@ -661,8 +801,10 @@ func trimHeaderDashes(s string) string {
 	return strings.Trim(s, "-–— \t")
 }
 
+// endsSentence reports whether t ends like a sentence or a header line,
+// looking through closing brackets and quotes (`… Tibetans.]`).
 func endsSentence(t string) bool {
-	r, _ := utf8.DecodeLastRuneInString(t)
+	r, _ := utf8.DecodeLastRuneInString(strings.TrimRight(t, `)]"'”’»`))
 	switch r {
 	case '.', '!', '?', ':', '：', ';', '。':
 		return true
@@ -709,7 +851,7 @@ func (sc *replyScan) stripSignOff(kinds []lineKind) {
 		}
 		seen++
 		t := sc.trimmed[k]
-		if !replySignOff.MatchString(t) {
+		if !isSignOff(t) {
 			up := strings.ToUpper(t)
 			if len(t) > 80 || strings.HasPrefix(up, "P.S") || strings.HasPrefix(up, "PS") {
 				return // a sentence or a postscript below: not a closing block
@@ -732,11 +874,45 @@ func (sc *replyScan) stripSignOff(kinds []lineKind) {
 	}
 }
 
+// isSignOff reports whether t is a closing such as "Best regards," or
+// "Mit freundlichen Grüßen", optionally followed on the same line by a
+// name of up to three capitalised words ("Regards, Jane Doe").
+func isSignOff(t string) bool {
+	if len(t) > 80 {
+		return false
+	}
+	words := strings.Fields(t)
+	for n := min(len(words), 5); n >= 1; n-- {
+		name := words[n:]
+		if len(name) > 3 {
+			break
+		}
+		phrase := strings.ToLower(strings.Join(words[:n], " "))
+		if !replySignOffs[strings.TrimRight(phrase, ",.!")] {
+			continue
+		}
+		for _, w := range name {
+			if r, _ := utf8.DecodeRuneInString(w); !unicode.IsUpper(r) {
+				return false
+			}
+		}
+		return true
+	}
+	return false
+}
+
 // joinReplyLines joins the lines of one kind. Blank lines inside a run are
 // kept; where lines of the other kind were removed between two runs, a
 // single blank line separates them. trim drops trailing blanks per line.
 func joinReplyLines(lines []string, kinds []lineKind, want lineKind, trim bool) string {
 	var b strings.Builder
+	size := 0
+	for i, l := range lines {
+		if kinds[i] == want {
+			size += len(l) + 2
+		}
+	}
+	b.Grow(size)
 	started, gap := false, false
 	blanks := 0
 	for i, l := range lines {

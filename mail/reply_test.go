@@ -36,6 +36,8 @@ func TestExtractReplyClients(t *testing.T) {
 			"Done."},
 		{"outlook wrapped from", "Done.\n\nFrom: Human Resources\n<a-really-long-automated-address@example.com>\nSent: Monday, January 5, 2026 10:00 AM\nTo: Jane\nSubject: Hello\n\n" + replyOld,
 			"Done."},
+		{"hotmail fields before from", "Done.\n\nDate: Mon, 5 Jan 2026 10:00:00 +0100\nSubject: Printer\nFrom: jane@example.com\nTo: support@example.com\n\n" + replyOld,
+			"Done."},
 		{"outlook web rule", "Done.\n\n________________________________\nFrom: Jane Doe <jane@example.com>\nSent: Monday, January 5, 2026 10:00:00 AM\nTo: Support\nSubject: Printer\n\n" + replyOld,
 			"Done."},
 		{"outlook ios", "Done.\n\nGet Outlook for iOS<https://aka.ms/o0ukef>\n________________________________\nFrom: Jane Doe <jane@example.com>\nSent: Monday, January 5, 2026 10:00:00 AM\nTo: Support\nSubject: Printer\n\n" + replyOld,
@@ -108,6 +110,16 @@ func TestExtractReplyClients(t *testing.T) {
 			"Fine."},
 		{"unquoted history under header", "This is my reply.\n\nOn Jan 5, 2026 you wrote:\n\n" + replyOld,
 			"This is my reply."},
+		{"name only over quotes", "Agreed.\n\nJane Doe wrote:\n> " + replyOld,
+			"Agreed."},
+		{"writes", "Agreed.\n\njane@example.com (Jane Doe) writes:\n> " + replyOld,
+			"Agreed."},
+		{"aol", "Agreed.\n\nIn a message dated 1/5/2026 10:00:00 AM, jane@example.com writes:\n\n" + replyOld,
+			"Agreed."},
+		{"mutt", "Agreed.\n\nJane Doe <jane@example.com> [2026-01-05 10:00:00 +0100]:\n> " + replyOld,
+			"Agreed."},
+		{"outlook express indented quote", "Agreed.\n\n----- Original Message -----\nFrom: Jane\nTo: Support\nSent: Monday, January 05, 2026 10:00 AM\nSubject: Printer\n\n > " + replyOld,
+			"Agreed."},
 		{"forward", "FYI, see below.\n\n---------- Forwarded message ---------\nFrom: Jane Doe <jane@example.com>\nDate: Mon, Jan 5, 2026 at 10:00 AM\nSubject: Printer\nTo: <support@example.com>\n\n" + replyOld,
 			"FYI, see below."},
 		{"apple forward", "FYI\n\nBegin forwarded message:\n\nFrom: Jane Doe <jane@example.com>\nSubject: Printer\nDate: 5 January 2026 at 10:00:00 GMT\nTo: support@example.com\n\n" + replyOld,
@@ -188,6 +200,8 @@ func TestExtractReplyStructure(t *testing.T) {
 			"On the surface this looks like a header.\n\nOn the other hand, it is not.\nThe article https://example.com/someone-wrote-about-it says \"wrote:\".\nThe data comes From: our database.\n2024-01-15 14:30:25",
 			""},
 		{"prose ending in wrote", "I agree with what you wrote:\n\nit is broken.", "I agree with what you wrote:\n\nit is broken.", ""},
+		{"question ending in wrote", "On reflection, am I the only one who wrote:\n\nthe export is slow?", "On reflection, am I the only one who wrote:\n\nthe export is slow?", ""},
+		{"pasted header fields stay above a footer", "Date: tomorrow at noon\n\nSent from my iPhone", "Date: tomorrow at noon", "Sent from my iPhone"},
 		{"only a quote", "> " + replyOld, "", "> " + strings.TrimSpace(replyOld)},
 		{"crlf", "Yes.\r\n\r\nOn Mon, Jan 5, 2026 at 10:00 AM Jane <jane@example.com> wrote:\r\n> old\r\n",
 			"Yes.", "On Mon, Jan 5, 2026 at 10:00 AM Jane <jane@example.com> wrote:\n> old"},
@@ -200,6 +214,16 @@ func TestExtractReplyStructure(t *testing.T) {
 		{"re-wrapped quote is history",
 			"Fine.\n\nOn Mon, Jan 5, 2026 at 10:00 AM Jane <jane@example.com> wrote:\n> Lorem ipsum dolor sit amet, consectetur adipiscing elit. Nullam pharetra d\nignissim odio?\n>\n",
 			"Fine.", "On Mon, Jan 5, 2026 at 10:00 AM Jane <jane@example.com> wrote:\n> Lorem ipsum dolor sit amet, consectetur adipiscing elit. Nullam pharetra d\nignissim odio?\n>"},
+		{"centred angle brackets are not a quote", "Read this:\n\n                        >> HARD NEWS <<\n\nThe end.",
+			"Read this:\n\n                        >> HARD NEWS <<\n\nThe end.", ""},
+		{"bottom post under a header", "On Mon, Jan 5, 2026, Jane Doe wrote:\n--]Is it fixed?\n--]\n\nYes, since Friday.\n",
+			"Yes, since Friday.", "On Mon, Jan 5, 2026, Jane Doe wrote:\n--]Is it fixed?\n--]"},
+		{"bottom post with bar quotes", "On 5 Jan 2026 10:00, Jane <jane@example.com> wrote:\n| Is it fixed?\n\nYes.",
+			"Yes.", "On 5 Jan 2026 10:00, Jane <jane@example.com> wrote:\n| Is it fixed?"},
+		{"bottom post under original message", "-----Original Message-----\nFrom: Jane\nSent: Monday, January 5, 2026 10:00 AM\nTo: Support\nSubject: Printer\n\n> Is it fixed?\n\nYes.",
+			"Yes.", "-----Original Message-----\nFrom: Jane\nSent: Monday, January 5, 2026 10:00 AM\nTo: Support\nSubject: Printer\n\n> Is it fixed?"},
+		{"forward without comment", "---------- Forwarded message ---------\nFrom: Shop <shop@example.com>\nDate: Mon, Jan 5, 2026 at 10:00 AM\nSubject: Your order\nTo: <jane@example.com>\n\nYour order 1234 has shipped.\n",
+			"Your order 1234 has shipped.", "---------- Forwarded message ---------\nFrom: Shop <shop@example.com>\nDate: Mon, Jan 5, 2026 at 10:00 AM\nSubject: Your order\nTo: <jane@example.com>"},
 		{"signature under interleaved quote", "> question\n\nanswer\n\n--\nJane", "answer", "> question\n\n--\nJane"},
 		{"mailing list footer", "Hi folks\n\nA question.\n\n__\nriak-users mailing list\nriak-users@lists.example.com",
 			"Hi folks\n\nA question.", "__\nriak-users mailing list\nriak-users@lists.example.com"},
@@ -214,6 +238,39 @@ func TestExtractReplyStructure(t *testing.T) {
 				t.Errorf("rest:\n got %q\nwant %q", rest, tt.rest)
 			}
 		})
+	}
+}
+
+// TestExtractReplyLongBody: past the analysed prefix, text joins the part
+// the prefix ended in.
+func TestExtractReplyLongBody(t *testing.T) {
+	quote := strings.Repeat("> an old line of the thread\n", (replyScanLimit/28)*2)
+	reply, rest := SplitReply("New text.\n\nOn Mon, Jan 5, 2026 at 10:00 AM Jane <jane@example.com> wrote:\n" + quote)
+	if reply != "New text." {
+		t.Errorf("reply = %.80q", reply)
+	}
+	if want := strings.Count(quote, "\n"); strings.Count(rest, "> an old line") != want {
+		t.Errorf("rest has %d quoted lines, want %d", strings.Count(rest, "> an old line"), want)
+	}
+	prose := strings.Repeat("A long pasted log line without any quote marks.\n", replyScanLimit/48*2)
+	if got := ExtractReply(prose); got != strings.TrimSpace(prose) {
+		t.Errorf("long prose changed: %d bytes in, %d out", len(prose), len(got))
+	}
+}
+
+// TestExtractReplyConcurrent: the package holds no mutable state, so
+// concurrent calls are safe (run with -race).
+func TestExtractReplyConcurrent(t *testing.T) {
+	body := replyBenchBody()
+	want := ExtractReply(body)
+	done := make(chan string)
+	for range 8 {
+		go func() { done <- ExtractReply(body) }()
+	}
+	for range 8 {
+		if got := <-done; got != want {
+			t.Errorf("concurrent call got %.80q", got)
+		}
 	}
 }
 
