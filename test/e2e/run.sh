@@ -46,8 +46,24 @@ install_missing() {
 	say "installing ${missing[*]}"
 	echo "postfix postfix/main_mailer_type select No configuration" | debconf-set-selections
 	export DEBIAN_FRONTEND=noninteractive
-	timeout 300 apt-get update -qq
-	timeout 300 apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+	# The packages would start the system's Dovecot on every interface;
+	# the suite runs its own instances. A policy-rc.d that denies service
+	# starts (invoke-rc.d and deb-systemd-invoke honour it) is put in place
+	# for the install only, and only if the machine has none of its own.
+	local policy=""
+	if [ ! -e /usr/sbin/policy-rc.d ]; then
+		policy=/usr/sbin/policy-rc.d
+		printf '#!/bin/sh\n# supportd e2e: no service starts during the install\nexit 101\n' >"$policy"
+		chmod 0755 "$policy"
+		trap 'rm -f /usr/sbin/policy-rc.d' EXIT # if the install is interrupted
+	fi
+	local rc=0
+	timeout 300 apt-get update -qq && timeout 300 apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null || rc=$?
+	if [ -n "$policy" ]; then
+		rm -f "$policy"
+		trap - EXIT
+	fi
+	[ "$rc" = 0 ] || die "apt-get failed (status $rc)"
 }
 install_missing
 
@@ -126,8 +142,9 @@ trap cleanup EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
 
-# free_port prints a TCP port on 127.0.0.1 that nothing listens on and that
-# this run has not picked yet.
+# free_port VAR sets VAR to a TCP port on 127.0.0.1 that nothing listens on
+# and that this run has not picked yet (no command substitution: the list of
+# picked ports must survive the call).
 PICKED=" "
 free_port() {
 	local p i
@@ -136,7 +153,7 @@ free_port() {
 		case $PICKED in *" $p "*) continue ;; esac
 		if ! (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then
 			PICKED+="$p "
-			echo "$p"
+			printf -v "$1" '%s' "$p"
 			return 0
 		fi
 	done
@@ -158,9 +175,9 @@ wait_banner() {
 	die "$what did not answer on 127.0.0.1:$port within 20s"
 }
 
-IMAP_PORT=$(free_port)
-LMTP_PORT=$(free_port)
-SMTP_PORT=$(free_port)
+free_port IMAP_PORT
+free_port LMTP_PORT
+free_port SMTP_PORT
 CUSTOMERS=${E2E_CUSTOMERS:-100}
 say "workspace $T; IMAP $IMAP_PORT, LMTP $LMTP_PORT, SMTP $SMTP_PORT; $CUSTOMERS customers"
 
@@ -286,6 +303,8 @@ queue_run_delay = 3s
 minimal_backoff_time = 3s
 maximal_backoff_time = 10s
 lmtp_connection_cache_on_demand = no
+# No flow-control pauses: a burst of 100 mails should arrive as a burst.
+in_flow_delay = 0s
 biff = no
 append_dot_mydomain = no
 smtputf8_enable = no

@@ -4,6 +4,7 @@ package e2e
 
 import (
 	"fmt"
+	"os"
 	"regexp"
 	"strings"
 	"sync"
@@ -386,6 +387,7 @@ func testBurstKill(t *testing.T, s *stack, sd *supportd, cfg string) *supportd {
 	}
 	t.Logf("all %d mails submitted to Postfix in %v", n, time.Since(start).Round(time.Millisecond))
 
+	killedLog := sd.logPath
 	sd = s.startSupportd(t, cfg)
 	restarted := time.Now()
 
@@ -416,14 +418,20 @@ func testBurstKill(t *testing.T, s *stack, sd *supportd, cfg string) *supportd {
 	// Every customer exactly one acknowledgement.
 	replies := make([]int, n+1)
 	total := make([]int, n+1)
+	replyIDs := make([][]string, n+1)
 	count := func() error {
 		return forEach(n, 10, func(i int) error {
 			msgs, err := s.mailbox(user(i))
 			if err != nil {
 				return err
 			}
-			replies[i] = len(repliesTo(msgs, msgID(i)))
+			rs := repliesTo(msgs, msgID(i))
+			replies[i] = len(rs)
 			total[i] = len(msgs)
+			replyIDs[i] = replyIDs[i][:0]
+			for _, r := range rs {
+				replyIDs[i] = append(replyIDs[i], strings.TrimSpace(r.get("Message-Id")))
+			}
 			return nil
 		})
 	}
@@ -449,19 +457,54 @@ func testBurstKill(t *testing.T, s *stack, sd *supportd, cfg string) *supportd {
 	if err := count(); err != nil {
 		t.Fatal(err)
 	}
-	bad := 0
+	// DESIGN.md accepts one duplicate: the SMTP transaction in flight at
+	// the kill, if the server had taken the mail and supportd had not yet
+	// recorded it, is sent again after the restart, under the same
+	// Message-ID (one sender loop, so one such transaction at most). That
+	// is told apart from a real duplicate (a second acknowledgement with a
+	// Message-ID of its own, or more than one resend). E2E_STRICT_ONCE=1
+	// fails on that one resend too.
+	var bad, resent []int
 	for i := 1; i <= n; i++ {
-		if replies[i] != 1 || total[i] != before[i]+1 {
-			bad++
-			if bad <= 10 {
-				t.Errorf("customer%d: %d acknowledgements of <%s>, INBOX %d → %d messages; want exactly one", i, replies[i], msgID(i), before[i], total[i])
-			}
+		switch {
+		case replies[i] == 1 && total[i] == before[i]+1:
+		case replies[i] == 2 && total[i] == before[i]+2 && replyIDs[i][0] == replyIDs[i][1]:
+			resent = append(resent, i)
+		default:
+			bad = append(bad, i)
 		}
 	}
-	if bad == 0 {
+	for k, i := range bad {
+		if k == 10 {
+			t.Errorf("… and %d more", len(bad)-k)
+			break
+		}
+		t.Errorf("customer%d: %d acknowledgements of <%s> %v, INBOX %d → %d messages; want exactly one", i, replies[i], msgID(i), replyIDs[i], before[i], total[i])
+	}
+	for _, i := range resent {
+		t.Logf("customer%d got the acknowledgement %s twice: the same outbox mail, resent after the kill", i, replyIDs[i][0])
+		// Inside the window only if the killed supportd never recorded it
+		// as sent; a resend of a mail it had marked sent is a real bug.
+		id := strings.Trim(replyIDs[i][0], "<>")
+		for _, l := range grepLines(tail(killedLog, 1000000), "message_id="+id) {
+			if strings.Contains(l, "msg=sent") {
+				t.Errorf("the killed supportd had logged it as sent, yet it was sent again: %s", strings.TrimSpace(l))
+			}
+		}
+		for _, l := range grepLines(tail(s.maillog, 100000), "to=<"+user(i)+">") {
+			t.Logf("  maillog: %s", strings.TrimSpace(l))
+		}
+	}
+	strict := os.Getenv("E2E_STRICT_ONCE") == "1"
+	switch {
+	case len(bad) > 0:
+		t.Errorf("%d customers without exactly one acknowledgement", len(bad))
+	case len(resent) > 1 || (len(resent) == 1 && strict):
+		t.Errorf("%d customers got their acknowledgement twice (want none; at most the one SMTP transaction in flight at the kill)", len(resent))
+	case len(resent) == 1:
+		note(fmt.Sprintf("e: customer%d got its acknowledgement twice under one Message-ID: the SMTP transaction in flight at the SIGKILL, resent after restart (the one-transaction window DESIGN.md accepts)", resent[0]))
+	default:
 		t.Logf("checked: each of the %d customers has exactly one acknowledgement (In-Reply-To their mail) and no other new mail", n)
-	} else {
-		t.Errorf("%d customers without exactly one acknowledgement", bad)
 	}
 	ts, err = s.tickets()
 	if err != nil {

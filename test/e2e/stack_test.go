@@ -233,11 +233,24 @@ func eventually(timeout, every time.Duration, cond func() (bool, error)) (time.D
 
 // ---------------------------------------------------------------- daemons
 
+// run runs a command to completion and returns its combined output. The
+// output goes through a file, not a pipe: `dovecot` and `postfix start`
+// leave daemons behind that inherit it, and a pipe would keep Wait waiting
+// for them.
 func run(t *testing.T, timeout time.Duration, name string, args ...string) (string, error) {
 	t.Helper()
+	f, err := os.CreateTemp("", "e2e-out-*")
+	if err != nil {
+		return "", err
+	}
+	defer os.Remove(f.Name())
+	defer f.Close()
 	ctx, cancel := context.WithTimeout(context.Background(), timeout)
 	defer cancel()
-	out, err := exec.CommandContext(ctx, name, args...).CombinedOutput()
+	cmd := exec.CommandContext(ctx, name, args...)
+	cmd.Stdout, cmd.Stderr = f, f
+	err = cmd.Run()
+	out, _ := os.ReadFile(f.Name())
 	if err != nil {
 		return string(out), fmt.Errorf("%s %s: %w: %s", name, strings.Join(args, " "), err, bytes.TrimSpace(out))
 	}
