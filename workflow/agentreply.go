@@ -180,27 +180,9 @@ func (e *Engine) closeAs(tx *store.Tx, tk *store.Ticket, actor string, resolved 
 // address, threaded under the customer's conversation. The agent's own
 // address never reaches the customer.
 func (e *Engine) relay(tx *store.Tx, tk *store.Ticket, a *Analysis, agent Agent, body string, now time.Time) error {
-	msgs, err := tx.Messages(tk.ID)
+	refs, lastCustomer, err := e.customerThread(tx, tk)
 	if err != nil {
 		return err
-	}
-	var refs []string
-	var lastCustomer string
-	for _, m := range msgs {
-		if m.Direction == "in" && m.FromAddr != tk.CustomerAddr {
-			continue // agents' mail and notes are not part of the customer's thread
-		}
-		if m.Direction == "out" && m.Class != KindAck && m.Class != KindRelay {
-			continue
-		}
-		refs = append(refs, m.MessageID)
-		if m.Direction == "in" {
-			lastCustomer = m.MessageID
-		}
-	}
-	if len(refs) > 20 {
-		// RFC 5322 §3.6.4: keep the first and the most recent ones.
-		refs = append(refs[:1], refs[len(refs)-19:]...)
 	}
 	name := agent.Name
 	if name == "" {
