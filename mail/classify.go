@@ -10,11 +10,12 @@ import (
 // fixed order, strongest first, and the first one that fires decides:
 //
 //  1. self: the From address is one of ours (or its plus form);
-//  2. bounce: a delivery or disposition report by its MIME structure
-//     (RFC 3464, RFC 8098, RFC 6533), X-Failed-Recipients, or a sender
-//     that is a mail system (MAILER-DAEMON, postmaster, "Mail Delivery
-//     Subsystem");
-//  3. bounce: an abuse feedback report (ARF, RFC 5965);
+//  2. bounce: a report by its MIME structure: delivery status (RFC 3464,
+//     RFC 6533), read receipt (RFC 8098), abuse feedback (ARF, RFC 5965)
+//     or any other multipart/report (RFC 6522); Microsoft's non-ARF
+//     complaint format;
+//  3. bounce: X-Failed-Recipients, or a sender that is a mail system
+//     (MAILER-DAEMON, postmaster, "Mail Delivery Subsystem");
 //  4. spam: flagged by the receiving server's filter;
 //  5. auto_reply: Auto-Submitted other than "no" (RFC 3834 §5), the
 //     X-Autoreply/X-Autorespond markers, Precedence: auto_reply, or an
@@ -32,9 +33,10 @@ import (
 //     acknowledgement is withheld;
 //  9. human.
 //
-// X-Auto-Response-Suppress is deliberately not read: it asks us not to
-// answer automatically, which we honour anyway for automated mail, but a
-// human's Outlook may set it too (on meeting replies, for instance).
+// X-Auto-Response-Suppress is deliberately not read: it is a request about
+// the replies a message should get, not a mark of who wrote it, and
+// Exchange stamps it on people's ordinary mail too (meeting responses,
+// messages sent through some Outlook versions).
 
 var (
 	// Local parts of mail-system senders (RFC 5321 §4.5.5, RFC 2142 §5).
@@ -86,7 +88,7 @@ func Classify(m *Message, selfAddrs []string) (Class, string) {
 		}
 	}
 
-	// 2. Delivery and disposition reports.
+	// 2. Reports: delivery status, read receipts, abuse feedback.
 	switch l.ReportType {
 	case "delivery-status", "global-delivery-status":
 		return ClassBounce, "multipart/report; report-type=" + l.ReportType + " (RFC 3464 delivery status notification)"
@@ -99,6 +101,20 @@ func Classify(m *Message, selfAddrs []string) (Class, string) {
 	case "message/disposition-notification", "message/global-disposition-notification":
 		return ClassBounce, l.ReportPart + " part (RFC 8098 read receipt)"
 	}
+	if l.ReportType == "feedback-report" || l.ReportPart == "message/feedback-report" {
+		reason := "abuse feedback report (RFC 5965 ARF)"
+		if l.FeedbackType != "" {
+			reason += ", Feedback-Type: " + l.FeedbackType
+		}
+		return ClassBounce, reason
+	}
+	if l.ContentType == "multipart/report" {
+		return ClassBounce, "multipart/report (RFC 6522)"
+	}
+	if jmrpSubjectRE.MatchString(m.Subject) {
+		return ClassBounce, "abuse complaint subject " + clip(m.Subject)
+	}
+	// 3. Bounces without a report structure.
 	if l.XFailedRecipients != "" {
 		return ClassBounce, "X-Failed-Recipients: " + clip(l.XFailedRecipients)
 	}
@@ -112,21 +128,6 @@ func Classify(m *Message, selfAddrs []string) (Class, string) {
 	}
 	if mailSystemNameRE.MatchString(m.From.Name) {
 		return ClassBounce, "From name " + clip(m.From.Name) + " is a mail system"
-	}
-
-	// 3. Abuse feedback reports.
-	if l.ReportType == "feedback-report" || l.ReportPart == "message/feedback-report" {
-		reason := "abuse feedback report (RFC 5965 ARF)"
-		if l.FeedbackType != "" {
-			reason += ", Feedback-Type: " + l.FeedbackType
-		}
-		return ClassBounce, reason
-	}
-	if l.ContentType == "multipart/report" {
-		return ClassBounce, "multipart/report (RFC 6522)"
-	}
-	if jmrpSubjectRE.MatchString(m.Subject) {
-		return ClassBounce, "abuse complaint subject " + clip(m.Subject)
 	}
 
 	// 4. Spam, as the receiving server's filter judged it.

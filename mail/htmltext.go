@@ -28,13 +28,12 @@ func HTMLToText(s string) string {
 	}
 	doc, err := html.Parse(strings.NewReader(s))
 	if err != nil {
-		// html.Parse fails only when its reader does; a strings.Reader
-		// does not. Keep the text rather than nothing.
-		return cleanText(s)
+		// html.Parse refuses documents nested deeper than 512 elements.
+		// Read the tokens instead: no tree, but the words.
+		return htmlTokensToText(s)
 	}
 	r := &htmlRenderer{}
-	// Iterative walk: hostile HTML may nest far deeper than a goroutine
-	// stack should recurse.
+	// An iterative walk keeps the stack flat however deep the tree.
 	n, visited := doc, 0
 	for n != nil && visited < maxHTMLNodes {
 		visited++
@@ -58,16 +57,57 @@ func HTMLToText(s string) string {
 	return collapseBlankLines(cleanText(r.out.String()))
 }
 
+// htmlTokensToText is the fallback for documents html.Parse refuses: text
+// tokens outside script and style, with line breaks at block tags.
+func htmlTokensToText(s string) string {
+	z := html.NewTokenizer(strings.NewReader(s))
+	r := &htmlRenderer{}
+	skip := 0
+	for range maxHTMLNodes {
+		tt := z.Next()
+		switch tt {
+		case html.ErrorToken:
+			return collapseBlankLines(cleanText(r.out.String()))
+		case html.TextToken:
+			if skip == 0 {
+				r.text(string(z.Text()))
+			}
+			continue
+		case html.StartTagToken, html.SelfClosingTagToken, html.EndTagToken:
+		default:
+			continue
+		}
+		name, _ := z.TagName()
+		a := atom.Lookup(name)
+		switch a {
+		case atom.Script, atom.Style, atom.Title, atom.Template:
+			if tt == html.StartTagToken {
+				skip++
+			} else if tt == html.EndTagToken && skip > 0 {
+				skip--
+			}
+		case atom.Br:
+			r.newlines++
+		default:
+			if b := htmlBreaks(a); b > 0 {
+				r.lineBreaks(b)
+			}
+		}
+	}
+	return collapseBlankLines(cleanText(r.out.String()))
+}
+
 // htmlRenderer accumulates the text of one document.
 type htmlRenderer struct {
-	out       strings.Builder
-	newlines  int  // line breaks owed before the next text
-	space     bool // a space owed before the next text on this line
-	prefix    string
-	quote     int // blockquote depth
-	pre       int // <pre> depth
-	lists     []htmlList
-	cellCount []int // cells seen in the current table row, per open row
+	out        strings.Builder
+	newlines   int  // line breaks owed before the next text
+	space      bool // a space owed before the next text on this line
+	prefix     string
+	quote      int // blockquote depth
+	breakQuote int // blockquote depth when the owed line breaks were asked for
+	pre        int // <pre> depth
+	lists      []htmlList
+	cellCount  []int // cells seen in the current table row, per open row
 }
 
 type htmlList struct {
@@ -131,11 +171,14 @@ func (r *htmlRenderer) open(n *html.Node) bool {
 	if htmlHidden(n) {
 		return false
 	}
-	if b := htmlBreaks(n.DataAtom); b > 0 {
+	if b := r.breaks(n.DataAtom); b > 0 {
 		r.lineBreaks(b)
 	}
 	switch n.DataAtom {
 	case atom.Br:
+		if r.newlines == 0 {
+			r.breakQuote = r.quote
+		}
 		r.newlines++
 		r.space = false
 	case atom.Blockquote:
@@ -185,15 +228,27 @@ func (r *htmlRenderer) close(n *html.Node) {
 			r.cellCount = r.cellCount[:len(r.cellCount)-1]
 		}
 	}
-	if b := htmlBreaks(n.DataAtom); b > 0 {
+	if b := r.breaks(n.DataAtom); b > 0 {
 		r.lineBreaks(b)
 	}
+}
+
+// breaks is htmlBreaks, except that a list inside a list item is part of
+// that item and gets a line break, not a blank line.
+func (r *htmlRenderer) breaks(a atom.Atom) int {
+	if (a == atom.Ul || a == atom.Ol) && len(r.lists) > 0 {
+		return 1
+	}
+	return htmlBreaks(a)
 }
 
 // lineBreaks asks for at least n line breaks before the next text.
 func (r *htmlRenderer) lineBreaks(n int) {
 	if r.out.Len() == 0 {
 		return
+	}
+	if r.newlines == 0 {
+		r.breakQuote = r.quote
 	}
 	r.newlines = max(r.newlines, n)
 	r.space = false
@@ -236,10 +291,13 @@ func isHTMLSpace(c byte) bool {
 func (r *htmlRenderer) write(s string) {
 	atLineStart := r.out.Len() == 0
 	if r.newlines > 0 && r.out.Len() > 0 {
+		// Blank lines between two quote levels belong to the outer one:
+		// "wrote:\n\n> quote", not "wrote:\n>\n> quote".
+		blankQuote := min(r.quote, r.breakQuote)
 		for i := 0; i < r.newlines; i++ {
 			r.out.WriteByte('\n')
-			if i < r.newlines-1 && r.quote > 0 {
-				r.out.WriteString(strings.Repeat("> ", r.quote))
+			if i < r.newlines-1 && blankQuote > 0 {
+				r.out.WriteString(strings.Repeat("> ", blankQuote))
 			}
 		}
 		atLineStart = true

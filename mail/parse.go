@@ -30,11 +30,13 @@ import (
 
 // Parse works on the whole message in memory (the watcher fetches it whole
 // and the store keeps it whole), so it splits the MIME tree itself over
-// byte slices instead of streaming it through go-message's reader: that
-// reader stops at the first malformed part header or stray line, and in the
-// shared corpus it lost parts of ~60 real messages (bounces above all)
-// that this splitter keeps. go-message still supplies the charset tables
-// (github.com/emersion/go-message/charset), extended below.
+// byte slices instead of streaming it through go-message's reader. That
+// reader gives up on the rest of a message at the first malformed part
+// header, unparsable boundary parameter or stray line, and refuses a whole
+// message whose first line is an mbox "From " line or whose header has one
+// bad line; in the shared corpus that cost the parts of 18 messages (mostly
+// bounces) and the whole of about 90. go-message still supplies the charset
+// tables (github.com/emersion/go-message/charset), extended below.
 
 // Limits that keep one hostile message cheap. Real mail stays far below
 // them; a message past them is still parsed up to the limit, with a
@@ -113,12 +115,13 @@ const internalErrorProblem = "internal parser error"
 
 // parser holds the state of one Parse call.
 type parser struct {
-	m        *Message
-	parts    int
-	hint     string // the top-level charset, for raw 8-bit header bytes
-	seen     map[string]bool
-	textCut  bool
-	depthCut bool
+	m         *Message
+	parts     int
+	hint      string // the top-level charset, for raw 8-bit header bytes
+	seen      map[string]bool
+	textCut   bool
+	depthCut  bool
+	havePlain bool // a non-blank text/plain body part was found
 }
 
 func (p *parser) problem(s string) {
@@ -163,6 +166,16 @@ func (p *parser) finish(raw []byte) {
 	}
 	if p.textCut {
 		p.problem(fmt.Sprintf("body text longer than %d bytes; the rest was not kept", maxTextKept))
+	}
+	if m.Text == "" {
+		for _, a := range m.Attachments {
+			if a.ContentType == "application/ms-tnef" || a.ContentType == "application/vnd.ms-tnef" || strings.EqualFold(a.Filename, "winmail.dat") {
+				// No maintained Go TNEF decoder is available to us; the
+				// agent can still open the attachment.
+				p.problem("the body is probably inside the TNEF attachment " + a.Filename + ", which is not decoded")
+				break
+			}
+		}
 	}
 	m.Subject = strings.ToValidUTF8(m.Subject, "\uFFFD")
 	if m.MessageID == "" {
@@ -231,7 +244,6 @@ func (h header) has(k string) bool {
 // header that runs into the body without the blank line (RFC 5322 §2.1),
 // and text with no header at all (then everything is body).
 func (p *parser) readHeader(b []byte, top bool) (header, []byte) {
-	h := header{}
 	if top && bytes.HasPrefix(b, []byte("From ")) {
 		// The mbox envelope line (RFC 4155) is not a header field; a
 		// "From  : x" field with spaces before the colon is.
@@ -239,61 +251,98 @@ func (p *parser) readHeader(b []byte, top bool) (header, []byte) {
 			b = b[lineEnd(b, 0):]
 		}
 	}
-	var lastKey string
-	lastIdx := -1
-	size := 0
-	add := func(k, v string) {
-		size += len(k) + len(v)
-		if size > maxHeaderBytes {
+	// Fields are kept as offsets into b and turned into strings at the end
+	// with one conversion of the whole header block: a header is parsed
+	// for every message, and this saves most of its allocations.
+	type span struct{ from, to int }
+	type field struct {
+		key, val span
+		cont     []span // continuation lines, trimmed
+	}
+	var fields []field
+	size, full := 0, false
+	tooBig := func() {
+		if !full {
 			p.problem(fmt.Sprintf("header larger than %d bytes; the rest of it was skipped", maxHeaderBytes))
-			lastIdx = -1
-			return
 		}
-		k = textproto.CanonicalMIMEHeaderKey(k)
-		h[k] = append(h[k], v)
-		lastKey, lastIdx = k, len(h[k])-1
+		full = true
 	}
-	appendLine := func(line []byte) {
-		line = bytes.TrimSpace(line)
-		if lastIdx < 0 || len(line) == 0 {
+	appendLine := func(from, to int) {
+		for from < to && (b[from] == ' ' || b[from] == '\t') {
+			from++
+		}
+		for to > from && (b[to-1] == ' ' || b[to-1] == '\t') {
+			to--
+		}
+		if len(fields) == 0 || from == to || full {
 			return
 		}
-		size += len(line) + 1
-		if size > maxHeaderBytes {
+		if size += to - from + 1; size > maxHeaderBytes {
+			tooBig()
 			return
 		}
-		v := h[lastKey][lastIdx]
-		if v != "" {
-			v += " "
-		}
-		h[lastKey][lastIdx] = v + string(line)
+		f := &fields[len(fields)-1]
+		f.cont = append(f.cont, span{from, to})
 	}
-	i := 0
+	var body []byte
+	end, i := len(b), 0
+scan:
 	for i < len(b) {
 		next := lineEnd(b, i)
 		line := trimEOL(b[i:next])
 		switch {
 		case len(line) == 0:
-			return h, b[next:]
+			body, end = b[next:], i
+			break scan
 		case line[0] == ' ' || line[0] == '\t':
-			appendLine(line)
+			appendLine(i, i+len(line))
 		default:
-			if k, v, ok := splitField(line); ok {
-				add(k, v)
+			if keyEnd, valStart, ok := fieldSpan(line); ok {
+				valEnd := len(line)
+				for valEnd > valStart && (line[valEnd-1] == ' ' || line[valEnd-1] == '\t') {
+					valEnd--
+				}
+				if size += keyEnd + valEnd - valStart; size > maxHeaderBytes {
+					tooBig()
+				}
+				if !full {
+					fields = append(fields, field{key: span{i, i + keyEnd}, val: span{i + valStart, i + valEnd}})
+				}
 				break
 			}
-			if !malformedIsContinuation(b, next, len(h) > 0) {
-				if len(h) > 0 {
+			if !malformedIsContinuation(b, next, len(fields) > 0) {
+				if len(fields) > 0 {
 					p.problem("header not followed by a blank line")
 				}
-				return h, b[i:]
+				body, end = b[i:], i
+				break scan
 			}
 			p.problem(fmt.Sprintf("malformed header line %q kept as a continuation", truncateUTF8(string(line), 60)))
-			appendLine(line)
+			appendLine(i, i+len(line))
 		}
 		i = next
 	}
-	return h, nil
+	hs := string(b[:end])
+	h := make(header, len(fields))
+	for _, f := range fields {
+		k := textproto.CanonicalMIMEHeaderKey(hs[f.key.from:f.key.to])
+		v := hs[f.val.from:f.val.to]
+		if len(f.cont) > 0 {
+			// Unfolding (RFC 5322 §2.2.3), joining the lines with one
+			// space as go-message's textproto does.
+			var sb strings.Builder
+			sb.WriteString(v)
+			for _, c := range f.cont {
+				if sb.Len() > 0 {
+					sb.WriteByte(' ')
+				}
+				sb.WriteString(hs[c.from:c.to])
+			}
+			v = sb.String()
+		}
+		h[k] = append(h[k], v)
+	}
+	return h, body
 }
 
 // malformedIsContinuation decides what a line that is neither a field nor
@@ -320,20 +369,37 @@ func malformedIsContinuation(b []byte, next int, haveFields bool) bool {
 // splitField splits "Key: value". The key must be printable ASCII without
 // spaces (RFC 5322 §2.2), but spaces before the colon are tolerated.
 func splitField(line []byte) (string, string, bool) {
+	keyEnd, valStart, ok := fieldSpan(line)
+	if !ok {
+		return "", "", false
+	}
+	return string(line[:keyEnd]), string(bytes.TrimSpace(line[valStart:])), true
+}
+
+// fieldSpan finds the key (line[:keyEnd]) and the start of the value of a
+// header field line.
+func fieldSpan(line []byte) (keyEnd, valStart int, ok bool) {
 	colon := bytes.IndexByte(line, ':')
 	if colon <= 0 {
-		return "", "", false
+		return 0, 0, false
 	}
-	key := bytes.TrimRight(line[:colon], " \t")
-	if len(key) == 0 {
-		return "", "", false
+	keyEnd = colon
+	for keyEnd > 0 && (line[keyEnd-1] == ' ' || line[keyEnd-1] == '\t') {
+		keyEnd--
 	}
-	for _, c := range key {
+	if keyEnd == 0 {
+		return 0, 0, false
+	}
+	for _, c := range line[:keyEnd] {
 		if c < 33 || c > 126 {
-			return "", "", false
+			return 0, 0, false
 		}
 	}
-	return string(key), string(bytes.TrimSpace(line[colon+1:])), true
+	valStart = colon + 1
+	for valStart < len(line) && (line[valStart] == ' ' || line[valStart] == '\t') {
+		valStart++
+	}
+	return keyEnd, valStart, true
 }
 
 func lineEnd(b []byte, i int) int {
@@ -380,31 +446,36 @@ func (p *parser) header(h header) {
 	m.DeliveredTo = envelopeAddrs(h.values("Delivered-To"))
 	m.XOriginalTo = envelopeAddrs(h.values("X-Original-To"))
 
+	// The loop headers are kept verbatim, only made valid UTF-8 so that
+	// they can be logged and stored.
+	get := func(k string) string { return strings.ToValidUTF8(h.get(k), "\uFFFD") }
 	l := &m.Loop
-	l.AutoSubmitted = h.get("Auto-Submitted")
-	l.Precedence = h.get("Precedence")
-	l.ListID = h.get("List-Id")
-	l.ListUnsubscribe = h.get("List-Unsubscribe")
-	l.ListPost = h.get("List-Post")
+	l.AutoSubmitted = get("Auto-Submitted")
+	l.Precedence = get("Precedence")
+	l.ListID = get("List-Id")
+	l.ListUnsubscribe = get("List-Unsubscribe")
+	l.ListPost = get("List-Post")
 	for _, k := range listOtherFields {
-		if v := h.get(k); v != "" {
+		if v := get(k); v != "" {
 			l.ListOther = k + ": " + v
 			break
 		}
 	}
 	l.HasReturnPath = h.has("Return-Path")
-	l.ReturnPath = h.get("Return-Path")
-	l.XAutoreply = h.get("X-Autoreply")
-	l.XAutorespond = h.get("X-Autorespond")
-	l.XAutoResponseSupp = h.get("X-Auto-Response-Suppress")
-	l.XSpamFlag = h.get("X-Spam-Flag")
-	l.XSpamStatus = h.get("X-Spam-Status")
-	l.XFailedRecipients = strings.Join(h.values("X-Failed-Recipients"), ", ")
+	l.ReturnPath = get("Return-Path")
+	l.XAutoreply = get("X-Autoreply")
+	l.XAutorespond = get("X-Autorespond")
+	l.XAutoResponseSupp = get("X-Auto-Response-Suppress")
+	l.XSpamFlag = get("X-Spam-Flag")
+	l.XSpamStatus = get("X-Spam-Status")
+	l.XFailedRecipients = strings.ToValidUTF8(strings.Join(h.values("X-Failed-Recipients"), ", "), "\uFFFD")
 	// Topmost first: the one our own MTA added (RFC 8601 §5).
-	l.AuthenticationRes = append([]string(nil), h.values("Authentication-Results")...)
+	for _, v := range h.values("Authentication-Results") {
+		l.AuthenticationRes = append(l.AuthenticationRes, strings.ToValidUTF8(v, "\uFFFD"))
+	}
 	if ct, params := parseParams(h.get("Content-Type")); ct != "" {
-		l.ContentType = ct
-		l.ReportType = strings.ToLower(params["report-type"])
+		l.ContentType = strings.ToValidUTF8(ct, "\uFFFD")
+		l.ReportType = strings.ToValidUTF8(strings.ToLower(params["report-type"]), "\uFFFD")
 	}
 }
 
@@ -485,6 +556,11 @@ func (p *parser) leaf(h header, body []byte, depth int, mt string, params map[st
 		if depth == 0 || (disp != "attachment" && (filename == "" || disp == "inline")) {
 			limit := maxTextKept
 			if mt == "text/html" {
+				if p.havePlain {
+					// Plain text wins wherever it is, so this HTML
+					// would be decoded for nothing.
+					return "", ""
+				}
 				limit = maxHTMLRead
 			}
 			data, cut := p.transferDecode(cte, body, limit)
@@ -502,6 +578,12 @@ func (p *parser) leaf(h header, body []byte, depth int, mt string, params map[st
 			if mt == "text/html" {
 				return "", s
 			}
+			if strings.EqualFold(params["format"], "flowed") {
+				s = unflow(s, strings.EqualFold(params["delsp"], "yes"))
+			}
+			if strings.TrimSpace(s) != "" {
+				p.havePlain = true
+			}
 			return s, ""
 		}
 	}
@@ -517,7 +599,7 @@ func (p *parser) leaf(h header, body []byte, depth int, mt string, params map[st
 		}
 		if mt == "message/feedback-report" && p.m.Loop.FeedbackType == "" {
 			data, _ := p.transferDecode(cte, body, maxReportRead)
-			p.m.Loop.FeedbackType = feedbackType(data)
+			p.m.Loop.FeedbackType = strings.ToValidUTF8(feedbackType(data), "\uFFFD")
 		}
 	}
 	if filename == "" {
@@ -529,6 +611,54 @@ func (p *parser) leaf(h header, body []byte, depth int, mt string, params map[st
 		Size:        p.decodedSize(cte, body),
 	})
 	return "", ""
+}
+
+// unflow undoes format=flowed (RFC 3676 §4.2): a line ending in a space
+// continues on the next line of the same quote depth. Space-stuffing is
+// removed (§4.4), "-- " stays a signature separator (§4.3), and with
+// DelSp=yes the trailing space itself is deleted (§4.1). Quoted lines keep
+// one ">" per level and a space.
+func unflow(s string, delsp bool) string {
+	var out strings.Builder
+	out.Grow(len(s))
+	var cur strings.Builder
+	depth, open := 0, false
+	flush := func() {
+		if !open {
+			return
+		}
+		if out.Len() > 0 {
+			out.WriteByte('\n')
+		}
+		if depth > 0 {
+			out.WriteString(strings.Repeat(">", depth) + " ")
+		}
+		out.WriteString(cur.String())
+		cur.Reset()
+		open = false
+	}
+	for _, l := range strings.Split(s, "\n") {
+		l = strings.TrimSuffix(l, "\r")
+		d := 0
+		for d < len(l) && l[d] == '>' {
+			d++
+		}
+		content := strings.TrimPrefix(l[d:], " ")
+		if open && d != depth {
+			flush() // a change of quote depth ends a paragraph (§4.5)
+		}
+		flowed := strings.HasSuffix(content, " ") && content != "-- "
+		if flowed && delsp {
+			content = content[:len(content)-1]
+		}
+		cur.WriteString(content)
+		depth, open = d, true
+		if !flowed {
+			flush()
+		}
+	}
+	flush()
+	return out.String()
 }
 
 // feedbackType reads the Feedback-Type field of an RFC 5965 report part.
@@ -555,15 +685,25 @@ func (p *parser) defaultName(mt, cte string, body []byte) string {
 		}
 		return "message.eml"
 	}
-	ext := map[string]string{
-		"text/plain": ".txt", "text/html": ".html", "text/calendar": ".ics",
-		"text/rfc822-headers": ".txt", "message/delivery-status": ".txt",
-		"message/disposition-notification": ".txt", "message/feedback-report": ".txt",
-		"image/png": ".png", "image/jpeg": ".jpg", "image/gif": ".gif",
-		"application/pdf": ".pdf", "application/ms-tnef": ".dat",
-	}[mt]
-	if ext == "" {
-		ext = ".bin"
+	ext := ".bin"
+	switch mt {
+	case "text/plain", "text/rfc822-headers", "message/delivery-status", "message/global-delivery-status",
+		"message/disposition-notification", "message/feedback-report":
+		ext = ".txt"
+	case "text/html":
+		ext = ".html"
+	case "text/calendar":
+		ext = ".ics"
+	case "image/png":
+		ext = ".png"
+	case "image/jpeg":
+		ext = ".jpg"
+	case "image/gif":
+		ext = ".gif"
+	case "application/pdf":
+		ext = ".pdf"
+	case "application/ms-tnef", "application/vnd.ms-tnef":
+		ext = ".dat"
 	}
 	return fmt.Sprintf("part%d%s", p.parts, ext)
 }
@@ -942,9 +1082,18 @@ func decodeBase64(src []byte, emit func([]byte) bool) {
 		}
 		acc, n = 0, 0
 	}
-	for _, c := range src {
+	for i := 0; i < len(src); i++ {
+		c := src[i]
 		if c == '=' {
+			// Padding ends the data. Some bodies are several encodings
+			// glued together, each on its own lines, so decoding goes on
+			// at the next line; the rest of this one is junk.
 			flushGroup()
+			if j := bytes.IndexByte(src[i:], '\n'); j >= 0 {
+				i += j
+			} else {
+				break
+			}
 			continue
 		}
 		v, ok := base64Value(c)
@@ -1067,8 +1216,10 @@ func decodeText(b []byte, label string) (s string, ok bool) {
 	return string(out), true
 }
 
-// guessText reads unlabelled bytes: UTF-8 when valid, ISO-2022-JP when it
-// has that charset's escape sequences, Windows-1252 otherwise.
+// guessText reads unlabelled (or UTF-8 labelled) bytes: UTF-8 when valid,
+// ISO-2022-JP when it has that charset's escape sequences, UTF-8 with
+// replacement characters when it is mostly UTF-8 with a few bad bytes (a
+// truncated or damaged part), Windows-1252 otherwise.
 func guessText(b []byte) string {
 	if utf8.Valid(b) {
 		if bytes.Contains(b, []byte("\x1b$B")) || bytes.Contains(b, []byte("\x1b$@")) {
@@ -1078,11 +1229,34 @@ func guessText(b []byte) string {
 		}
 		return string(b)
 	}
+	if multi, bad := utf8Share(b); multi > bad {
+		return strings.ToValidUTF8(string(b), "\uFFFD")
+	}
 	out, err := charmap.Windows1252.NewDecoder().Bytes(b)
 	if err != nil {
 		return strings.ToValidUTF8(string(b), "\uFFFD")
 	}
 	return string(out)
+}
+
+// utf8Share counts the valid multi-byte UTF-8 sequences and the bytes that
+// are not UTF-8 in b.
+func utf8Share(b []byte) (multi, bad int) {
+	for len(b) > 0 {
+		if b[0] < utf8.RuneSelf {
+			b = b[1:]
+			continue
+		}
+		r, size := utf8.DecodeRune(b)
+		if r == utf8.RuneError && size <= 1 {
+			bad++
+			b = b[1:]
+			continue
+		}
+		multi++
+		b = b[size:]
+	}
+	return multi, bad
 }
 
 func isASCII(b []byte) bool {
@@ -1542,24 +1716,42 @@ func (p *parser) idList(h header, key string) []string {
 // trailing blank lines, valid UTF-8.
 func cleanText(s string) string {
 	s = strings.ToValidUTF8(s, "\uFFFD")
-	s = strings.ReplaceAll(s, "\r\n", "\n")
-	s = strings.ReplaceAll(s, "\r", "\n")
+	if strings.IndexByte(s, '\r') >= 0 {
+		s = strings.ReplaceAll(s, "\r\n", "\n")
+		s = strings.ReplaceAll(s, "\r", "\n")
+	}
 	var b strings.Builder
 	b.Grow(len(s))
 	for len(s) > 0 {
 		line, rest, found := strings.Cut(s, "\n")
-		line = strings.TrimRightFunc(line, unicode.IsSpace)
-		for _, r := range line {
-			if r == '\t' || !unicode.IsControl(r) {
-				b.WriteRune(r)
-			}
+		if hasControl(line) {
+			line = strings.Map(func(r rune) rune {
+				if r != '\t' && unicode.IsControl(r) {
+					return -1
+				}
+				return r
+			}, line)
 		}
+		line = strings.TrimRightFunc(line, unicode.IsSpace)
+		b.WriteString(line)
 		if found {
 			b.WriteByte('\n')
 		}
 		s = rest
 	}
 	return strings.Trim(b.String(), "\n")
+}
+
+// hasControl reports whether s has a control character other than tab:
+// C0, DEL, or C1 (U+0080-U+009F, which UTF-8 writes as 0xC2 0x80-0x9F).
+func hasControl(s string) bool {
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c < 0x20 && c != '\t' || c == 0x7f || c == 0xc2 && i+1 < len(s) && s[i+1] >= 0x80 && s[i+1] <= 0x9f {
+			return true
+		}
+	}
+	return false
 }
 
 // truncateUTF8 cuts s to at most n bytes without splitting a character.
