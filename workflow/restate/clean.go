@@ -53,6 +53,8 @@ func normalize(s string, max int) string {
 		s = reHTMLBreak.ReplaceAllString(s, "\n")
 		s = reHTMLTag.ReplaceAllString(s, " ")
 		s = html.UnescapeString(s)
+		// Escaped markup ("&lt;script&gt;") is markup once unescaped.
+		s = reHTMLTag.ReplaceAllString(s, " ")
 	}
 	var b strings.Builder
 	b.Grow(len(s))
@@ -101,11 +103,9 @@ var (
 
 	reDisclaimer = regexp.MustCompile(`(?i)^(\[?external\]?|caution|warning|notice|confidentiality|disclaimer|important notice|privileged|this (e-?mail|message|communication|transmission)( and any (files|attachments)| (is|may|contains|and)| was sent| originated)|the (information|content|contents) (contained|in|of) this|if you (are not|have received|received)|this email has been (scanned|checked)|please consider the environment|think before you print|save a tree|before printing|nothing in this (e-?mail|message))\b`)
 
-	reSignOff = regexp.MustCompile(`(?i)^(thanks|thank you|thank-you|thanks so much|thank you so much|thanks a lot|thanks again|many thanks|much thanks|thanks in advance|thank you in advance|thanks for your help|thank you for your help|thanks for any help|thx|ty|tia|cheers|best|all best|best wishes|best regards|kind regards|kindest regards|warm regards|warmest regards|warm wishes|regards|rgds|br|sincerely|sincerely yours|yours sincerely|yours truly|yours faithfully|faithfully|respectfully|cordially|take care|talk soon|speak soon|all the best|with thanks|with gratitude|with best wishes|love|xoxo|mfg|mit freundlichen grüßen|mit freundlichen grüssen|freundliche grüße|freundliche grüsse|viele grüße|viele grüsse|liebe grüße|liebe grüsse|beste grüße|herzliche grüße|grüße|grüsse|gruß|gruss|lg|vg|cordialement|bien cordialement|bien à vous|merci|merci beaucoup|merci d'avance|salutations|bonne journée|saludos|un saludo|saludos cordiales|atentamente|gracias|muchas gracias|saluti|cordiali saluti|distinti saluti|grazie|grazie mille|met vriendelijke groet|vriendelijke groet|groeten|groetjes|hälsningar|med vänlig hälsning|vänliga hälsningar|mvh|med venlig hilsen|hilsen|pozdrawiam|obrigado|obrigada|atenciosamente|abraços)\b[\s,.!:;\-]*([\p{L}.'\- ]{0,40})?$`)
+	reSignOff = regexp.MustCompile(`(?i)^(thanks|thank you|thank-you|thanks so much|thank you so much|thanks a lot|thanks again|many thanks|much thanks|thanks in advance|thank you in advance|thanks for your help|thank you for your help|thanks for any help|thx|ty|tia|cheers|best|all best|best wishes|best regards|kind regards|kindest regards|warm regards|warmest regards|warm wishes|regards|rgds|br|sincerely|sincerely yours|yours sincerely|yours truly|yours faithfully|faithfully|respectfully|cordially|take care|talk soon|speak soon|all the best|with thanks|with gratitude|with best wishes|love|xoxo|mfg|mit freundlichen grüßen|mit freundlichen grüssen|freundliche grüße|freundliche grüsse|viele grüße|viele grüsse|liebe grüße|liebe grüsse|beste grüße|herzliche grüße|grüße|grüsse|gruß|gruss|lg|vg|cordialement|bien cordialement|bien à vous|merci|merci beaucoup|merci d'avance|salutations|bonne journée|saludos|un saludo|saludos cordiales|atentamente|gracias|muchas gracias|saluti|cordiali saluti|distinti saluti|grazie|grazie mille|met vriendelijke groet|vriendelijke groet|groeten|groetjes|hälsningar|med vänlig hälsning|vänliga hälsningar|mvh|med venlig hilsen|hilsen|pozdrawiam|obrigado|obrigada|atenciosamente|abraços)\b`)
 
 	reContactLine = regexp.MustCompile(`(?i)^(?:(tel|tél|phone|ph|mobile|mob|cell|fax|web|website|www|e-?mail|skype|address|addr|twitter|linkedin|office|direct|m|t|f|w|e)\s*[.:]\s*\S|(www\.|https?://)\S+$|\S+@\S+\.\S+$|[+(]?\d[\d\s().\-/]{6,}$)`)
-
-	reGreetingLine = regexp.MustCompile(`(?i)^(hi|hello|hey|heya|hiya|dear|good (morning|afternoon|evening|day)|greetings|hallo|bonjour|bonsoir|salut|coucou|hola|buenos días|buenas tardes|buenas|ciao|buongiorno|salve|guten (morgen|tag|abend)|moin|servus|grüß gott|hej|hei|goedemorgen|goedemiddag|beste|geachte|sehr geehrte[rs]?|liebe[rs]?|olá|oi|yo|howdy|to whom it may concern|madam|sir|sirs|gentlemen|team|support|all)\b[\p{L}\p{M}.'/\- ]{0,40}[,!:.;]*$`)
 )
 
 // contentLines returns the customer's own lines: quoted history,
@@ -163,7 +163,7 @@ func contentLines(text string) []string {
 			skipPara = true
 			continue
 		}
-		if len(l) <= 60 && reSignOff.MatchString(l) {
+		if len(l) <= 60 && signOffWords[fw] && isSignOff(l) {
 			if hasContent() {
 				break
 			}
@@ -198,6 +198,13 @@ var (
 	separatorWords  = []string{"message", "nachricht", "origine", "transféré", "mensaje", "messaggio", "bericht", "melding", "meddelande", "viesti", "forwarded"}
 )
 
+// signOffWords are the first words of the sign-offs reSignOff knows.
+var signOffWords = wordSet(`thanks thank thank-you many much thx ty tia cheers best all kind kindest warm warmest
+regards rgds br sincerely yours faithfully respectfully cordially take talk speak with love xoxo mfg mit
+freundliche viele liebe beste herzliche grüße grüsse gruß gruss lg vg cordialement bien merci salutations
+bonne saludos un atentamente gracias muchas saluti cordiali distinti grazie met vriendelijke groeten
+groetjes hälsningar med vänliga mvh hilsen pozdrawiam obrigado obrigada atenciosamente abraços`)
+
 func maybeSeparator(l string) bool {
 	if strings.IndexByte("-_=*~", l[0]) >= 0 {
 		return true
@@ -214,6 +221,29 @@ func maybeSeparator(l string) bool {
 func colonEarly(l string) bool {
 	i := strings.IndexAny(l, ":：")
 	return i > 0 && i <= 20
+}
+
+// signOffTails may follow a sign-off phrase on its line.
+var signOffTails = []string{"for your help", "for all your help", "for any help", "for your time",
+	"for your assistance", "for your support", "for your patience", "in advance", "again", "so much",
+	"very much", "a lot", "and regards", "and best regards"}
+
+// isSignOff reports a closing line: a sign-off phrase followed by nothing,
+// a stock tail or a name ("Thanks,", "Best regards - Zoë", "Thanks for
+// your help!"). "Thanks, but it still fails" is not one.
+func isSignOff(l string) bool {
+	loc := reSignOff.FindStringIndex(l)
+	if loc == nil {
+		return false
+	}
+	rest := strings.Trim(l[loc[1]:], " ,.!:;-~")
+	for _, tail := range signOffTails {
+		if strings.HasPrefix(strings.ToLower(rest), tail) {
+			rest = strings.Trim(rest[len(tail):], " ,.!:;-~")
+			break
+		}
+	}
+	return rest == "" || isNameLine(rest)
 }
 
 // attribution reports whether raw[i] (possibly wrapped onto raw[i+1])

@@ -13,16 +13,17 @@ import (
 // in one is not mirrored in the other.
 var (
 	propURL       = regexp.MustCompile(`(?i)\b(https?|ftp|file)://|\bmailto:|://|\bwww\.`)
-	propDomain    = regexp.MustCompile(`(?i)[\p{L}\p{N}-]+\.(com|org|net|edu|gov|io|co|uk|de|fr|es|nl|be|ch|at|info|biz|me|app|dev|ai|eu|us|ca|au|ly|tv|xyz|online|site|shop|store|email|ngo)\b`)
+	propDomain    = regexp.MustCompile(`(?i)[\p{L}\p{N}][\p{L}\p{N}-]*\.(com|org|net|edu|gov|io|co|uk|de|fr|es|nl|be|ch|at|info|biz|me|app|dev|ai|eu|us|ca|au|ly|tv|xyz|online|site|shop|store|email|ngo)\b`)
 	propIPv4      = regexp.MustCompile(`\b\d{1,3}\.\d{1,3}\.\d{1,3}\.\d{1,3}\b`)
 	propLongDigit = regexp.MustCompile(`\p{Nd}{5,}`)
 	propCard      = regexp.MustCompile(`\d{4}[ -]\d{4}[ -]\d{4}`)
 	propPhone     = regexp.MustCompile(`\+?\(?\d{2,4}\)?[ .-]\d{3,4}[ .-]\d{3,4}`)
-	propSecretKW  = regexp.MustCompile(`(?i)\b(password|passwd|pw|pwd|passcode|pin|token|api key|secret)\s*(is|was|:|=)?\s*(\S+)`)
+	propSecretKW  = regexp.MustCompile(`(?i)\b(password|passwd|pw|pwd|passcode|pin|token|api key|secret)\b\s*(is|was|:|=)?\s*(\S+)`)
 	propProfane   = regexp.MustCompile(`(?i)(^|[^\p{L}])(fuck|shit|crap|damn|wtf|bullshit|stupid|idiot|asshole|bitch|bastard)|\*`)
 	propAcronyms  = map[string]bool{"SMTP": true, "IMAP": true, "HTTPS": true, "HTML": true, "JSON": true, "GDPR": true, "IBAN": true,
 		"SEPA": true, "ASAP": true, "JPEG": true, "XLSX": true, "DOCX": true, "SAML": true, "DKIM": true, "DMARC": true, "CNAME": true,
-		"AJAX": true, "REST": true, "CORS": true, "BACS": true, "SWIFT": true, "POP3": true, "APIS": true, "URLS": true}
+		"AJAX": true, "REST": true, "CORS": true, "BACS": true, "SWIFT": true, "POP3": true, "APIS": true, "URLS": true,
+		"HTTP": true, "SFTP": true}
 	propDangling = map[string]bool{"and": true, "or": true, "but": true, "the": true, "a": true, "an": true, "to": true, "of": true,
 		"with": true, "my": true, "your": true, "our": true, "because": true}
 )

@@ -185,6 +185,12 @@ var rules = []rule{
 		}
 		return "you'd like us to consider " + lowerFirst(swapPerson(m[1])), true
 	}),
+	r(`(?:please )?unsubscribe(?: me| us)?(?: from (.+))?`, KindRequest, func(m []string) (string, bool) {
+		if m[1] == "" {
+			return "you'd like to unsubscribe", true
+		}
+		return "you'd like to unsubscribe from " + swapPersonIn(m[1], true), true
+	}),
 	r(`(cancel|refund|delete|remove|close|unsubscribe|update|change|reset|stop|resend|re-send|send|add|reactivate|restore|issue|fix|upgrade|downgrade|transfer|merge|disable|enable|reverse|deactivate|terminate|end|pause|correct|email|provide|give|credit|void|waive|extend|renew|move|unlock|verify|approve|confirm|investigate|check) ((?:my|our|me|us|the|this|that|a|an|all|both|it|these|those) .*|me|us|it)`, KindRequest, func(m []string) (string, bool) {
 		return "you'd like us to " + strings.ToLower(m[1]) + " " + swapPerson(m[2]), true
 	}),
@@ -242,6 +248,12 @@ func inverted(w, rest string) (string, bool) {
 	}
 	subj := lw(1)
 	switch aux {
+	case "am":
+		// "What am I doing wrong?" → "what you're doing wrong"
+		if subj != "i" {
+			return "", false
+		}
+		return lead + join("you're", tail(2)), true
 	case "is", "are", "was", "were", "isn't", "aren't", "wasn't", "weren't":
 		switch {
 		case subj == "there":

@@ -115,6 +115,12 @@ type message struct {
 // report of failure ("something isn't working as expected"); the generic
 // clause.
 func Explain(subject, body string) Result {
+	return explain(subject, body, true)
+}
+
+// explain is Explain; prune=false analyses every sentence, which tests use
+// to show that pruning never changes the answer.
+func explain(subject, body string, prune bool) Result {
 	if len(subject) > maxSubject {
 		subject = subject[:maxSubject]
 	}
@@ -125,34 +131,41 @@ func Explain(subject, body string) Result {
 
 	// Rank sentences by the best score they could reach (cheap to
 	// compute) and analyse them fully in that order, stopping once the
-	// leader cannot be beaten. The result is the same as analysing every
-	// sentence; the common message costs two or three full analyses.
+	// leader cannot be beaten. The choice is the same as when analysing
+	// every sentence; the common message costs two or three full analyses.
+	// The language count, which decides whether a bare subject word is
+	// English, is taken here over all sentences for the same reason.
 	order := make([]int, len(sents))
 	pot := make([]int, len(sents))
+	foreign, english := 0, 0
 	for i, s := range sents {
 		order[i] = i
 		pot[i] = potential(s)
+		switch language(s) {
+		case langForeign:
+			foreign++
+		case langEnglish:
+			english++
+		}
 	}
 	slices.SortStableFunc(order, func(a, b int) int { return pot[b] - pot[a] })
 
 	var best, statement, vague *candidate
 	bestIdx := -1
-	foreign, english := 0, 0
 	for _, i := range order {
-		if best != nil && (best.score > pot[i] || best.score == pot[i] && bestIdx < i) {
+		if prune && best != nil && (best.score > pot[i] || best.score == pot[i] && bestIdx < i) {
+			break
+		}
+		// Without a leader, the rest only matters for the earliest
+		// statement; sentences that cannot lead come in document order.
+		if prune && best == nil && pot[i] < 2 && statement != nil && i > statement.idx {
 			break
 		}
 		s := sents[i]
 		// A sentence that starts in lower case is usually the tail of a
 		// wrapped one; "was, say, a story" must not become "you were".
 		r, _ := utf8.DecodeRuneInString(s)
-		c, lang := msg.analyze(s, i == 0 || !unicode.IsLower(r))
-		switch lang {
-		case langForeign:
-			foreign++
-		case langEnglish:
-			english++
-		}
+		c, _ := msg.analyze(s, i == 0 || !unicode.IsLower(r))
 		if c == nil {
 			continue
 		}
@@ -181,7 +194,7 @@ func Explain(subject, body string) Result {
 	bodyForeign := foreign > english
 	if subj != "" {
 		if c, lang := msg.analyze(subj, true); c != nil && !c.vague && lang == langEnglish &&
-			(c.kind != KindStatement || firstPersonStart(subj)) {
+			(c.kind == KindQuestion || c.kind == KindRequest || (c.score >= 4 || c.kind == KindStatement && firstPersonStart(subj)) && hasVerb(c.clause)) {
 			// A subject that is a sentence ("Can't log in", "We moved to a
 			// new host") is restated like one.
 			c.source = subj
@@ -199,6 +212,18 @@ func Explain(subject, body string) Result {
 		return Result{Restatement: vagueFailureClause, Kind: KindFailure, Source: vague.source}
 	}
 	return Result{Restatement: GenericClause, Kind: KindSubject}
+}
+
+// vagueTailWords end the tails reVagueTail removes; other sentences skip
+// the expression.
+var vagueTailWords = wordSet(`do now it this that ideas suggestions thoughts help advice advise me us normal
+bug expected known why come on happened thanks you sorry please asap possible urgently`)
+
+// lastWordLower returns the last word of s, lower-cased.
+func lastWordLower(s string) string {
+	s = strings.TrimRight(s, "?!. ")
+	i := strings.LastIndexAny(s, " ,;:-")
+	return strings.ToLower(s[i+1:])
 }
 
 // askWords start questions and requests (or the lead-ins before them);
@@ -224,19 +249,42 @@ func potential(s string) int {
 	if strings.Contains(s, "?") {
 		return p + 2
 	}
+	// Rules match at the start of the sentence once greetings, lead-ins
+	// and polite clauses are gone, so look at the first words of every
+	// clause.
 	words := 0
 	for _, t := range tokenize(n) {
-		if !isWord(t.text) {
+		lw := strings.ToLower(t.text)
+		if t.text == "," || t.text == ";" || t.text == ":" || lw == "but" {
+			words = 0
 			continue
 		}
-		if askWords[strings.ToLower(t.text)] {
+		if !isWord(t.text) || words >= 8 {
+			continue
+		}
+		if askWords[lw] {
 			return p + 2
 		}
-		if words++; words >= 8 {
-			break
-		}
+		words++
 	}
 	return p
+}
+
+// hasVerb reports whether a clause reads as a sentence rather than a
+// heading: "the payment failed" does, "WordPress plugin conflict" does
+// not (it becomes a topic instead).
+func hasVerb(clause string) bool {
+	for _, t := range tokenize(clause) {
+		w := strings.ToLower(t.text)
+		switch {
+		case beAux[w] || modals[w] || strings.HasSuffix(w, "n't"),
+			len(w) > 3 && strings.HasSuffix(w, "ed"), len(w) > 4 && strings.HasSuffix(w, "ing"),
+			strings.HasSuffix(w, "s") && (commonVerbs[strings.TrimSuffix(w, "s")] || commonVerbs[strings.TrimSuffix(w, "es")]),
+			w == "you're" || w == "you've" || w == "you'd" || w == "you'll":
+			return true
+		}
+	}
+	return false
 }
 
 // articleFor gives a telegraphic subject its article back: "Payment
@@ -279,6 +327,9 @@ func (msg *message) analyze(raw string, allowProDrop bool) (*candidate, lang) {
 		return nil, langNone
 	}
 	s := stripGreeting(raw)
+	if reFooter.MatchString(s) {
+		return nil, langNone
+	}
 	s = reThanksBut.ReplaceAllString(s, "")
 	s = stripLeadIns(s)
 	s = dropPoliteClauses(s)
@@ -303,7 +354,12 @@ func (msg *message) analyze(raw string, allowProDrop bool) (*candidate, lang) {
 	s = removeAsides(s)
 	s = deshout(s)
 	s = normalizeWords(s)
-	s = reVagueTail.ReplaceAllString(s, "")
+	// "can you help me my receipt has the wrong name": a run-on whose
+	// real sentence follows the plea for help.
+	s = reHelpMeThen.ReplaceAllString(s, "$1")
+	if vagueTailWords[lastWordLower(s)] {
+		s = reVagueTail.ReplaceAllString(s, "")
+	}
 	s = strings.TrimSpace(strings.TrimRight(s, "?!.,;: "))
 	s = stripLeadIns(s)
 	if countWords(s) < 2 {
@@ -353,14 +409,25 @@ func (msg *message) analyze(raw string, allowProDrop bool) (*candidate, lang) {
 	if kind == KindQuestion || kind == KindRequest {
 		c.score += 2
 	}
-	if kind == KindStatement && !firstPersonStart(s) && !strings.HasPrefix(strings.ToLower(s), "you ") && c.score < 2 {
+	if kind == KindStatement && c.score < 2 {
 		// A third-person statement with no sign of a problem ("The
-		// website was built in 2019") is context, not the problem.
-		return nil, langEnglish
+		// website was built in 2019") is context, not the problem; so is
+		// advice with a generic "you" ("You can list the keys…"). A plain
+		// statement must also say enough to be worth repeating.
+		we := strings.HasPrefix(clause, "we ")
+		if !firstPersonStart(s) && !we || countWords(clause) < 4 {
+			return nil, langEnglish
+		}
 	}
 	c.vague = isVague(clause)
 	return c, langEnglish
 }
+
+// reFooter matches list and newsletter footers that survive in a body:
+// the whole sentence is boilerplate, not only its first clause.
+var reFooter = regexp.MustCompile(`(?i)^(?:to unsubscribe|unsubscribe here|you are receiving this|you're receiving this|you received this (?:message|email|e-mail) because|this (?:message|email|e-mail) was sent|click here to|view this email|to stop receiving|manage your (?:subscription|preferences)|if you no longer wish|you are subscribed|you're subscribed)`)
+
+var reHelpMeThen = regexp.MustCompile(`(?i)^(?:(?:can|could|would|will) you )?(?:please )?help (?:me|us)(?: please| out| asap)?[,:;!]* +((?:my|our|the|i|we|i'm|we're|it|it's|this|there)\b.*)$`)
 
 var reNotReallyFailure = regexp.MustCompile(`(?i)^(?:(i|we)('m| am| are|'re) not (very |really |too |that |a |an |the )?(technical|tech[- ]savvy|sure|an expert|expert|familiar|good|great)\b|(i|we) (don't|didn't) (want|mean|wish|think)\b)`)
 
@@ -470,6 +537,7 @@ func (msg *message) finish(s string) string {
 	s = collapseSpaces(normalizeWords(s))
 	s = strings.Trim(s, " ,;:-.!?")
 	ts := tokenize(s)
+
 	// "This stupid plugin isn't working" → "the plugin isn't working":
 	// the customer's "this" points at something we cannot see.
 	if len(ts) > 1 {
@@ -616,21 +684,44 @@ var (
 // number, no trailing punctuation.
 func finalGuard(s string) string {
 	s = strings.ToValidUTF8(s, "")
+	// Each step can bring two pieces together (removing a quote between
+	// "92." and "00.00.00" makes an address), so repeat until nothing
+	// changes; three rounds are plenty.
+	for range 3 {
+		before := s
+		s = guardOnce(s)
+		if s == "" || s == before {
+			break
+		}
+	}
+	// The word limit counts what a reader counts: every space-separated
+	// run, "--" included.
+	for f := strings.Fields(s); len(f) > MaxWords; f = strings.Fields(s) {
+		s = trimEnd(strings.Join(f[:MaxWords], " "))
+	}
+	return trimEnd(s)
+}
+
+func guardOnce(s string) string {
+	s = deshoutFields(deshout(softenMarks(balanceQuotes(s))))
 	if strings.ContainsAny(s, "@\uFFFC") || strings.Contains(s, "://") || containsFold(s, "www.") || innerDot(s) && reDomain.MatchString(s) {
 		s = removeSensitive(s)
 		s = strings.ReplaceAll(s, "@", " ")
 		s = strings.ReplaceAll(s, "\uFFFC", " ")
 		s = reGuardURL.ReplaceAllString(s, " ")
 	}
-	if run, _ := digitRuns(s); run >= 5 {
-		s = reDigitWord.ReplaceAllString(s, " ")
+	if run, total := digitRuns(s); run >= 5 || total >= 7 {
+		s = removeSensitive(s)
 	}
 	// Defence in depth: whatever slipped past the secret rules, a word
 	// that looks like a key or token is not echoed.
 	ts := tokenize(s)
-	out := ts[:0]
+	out := make([]token, 0, len(ts))
 	for i, t := range ts {
-		if keyShaped(t.text) || (i > 0 && isSecretWord(ts, i-1) && valueShaped(t.text)) {
+		if keyShaped(t.text) || (i > 0 && isSecretWord(ts, i-1) && valueShaped(t.text)) || gluedSecret(t.text) {
+			if i+1 < len(ts) && t.space {
+				ts[i+1].space = true
+			}
 			continue
 		}
 		out = append(out, t)
@@ -638,18 +729,54 @@ func finalGuard(s string) string {
 	s = collapseSpaces(render(out))
 	// Removing a token can bring a secret word next to a value
 	// ("token <path>:313" → "token:313"); check again.
-	if cut, ok := cutSecrets(s); ok {
-		s = cut
-	} else {
+	cut, ok := cutSecrets(s)
+	if !ok {
 		return ""
 	}
-	s = balanceQuotes(s)
-	// The word limit counts what a reader counts: every space-separated
-	// run, "--" included.
-	for f := strings.Fields(s); len(f) > MaxWords; f = strings.Fields(s) {
-		s = trimEnd(strings.Join(f[:MaxWords], " "))
+	return cut
+}
+
+// deshoutFields lowers a space-separated run that still shouts as a whole
+// after token-level lowering ("AA#AA", "AAA\"B"): what a reader sees is
+// the run, not our tokens.
+func deshoutFields(s string) string {
+	f := strings.Fields(s)
+	changed := false
+	for i, w := range f {
+		core := strings.TrimFunc(w, func(r rune) bool { return !unicode.IsLetter(r) && !unicode.IsDigit(r) })
+		letters := 0
+		for _, r := range core {
+			if unicode.IsLetter(r) {
+				letters++
+			}
+		}
+		if letters > 3 && isAllCaps(core) && !acronyms[core] {
+			f[i] = strings.ToLower(w)
+			changed = true
+		}
 	}
-	return trimEnd(s)
+	if !changed {
+		return s
+	}
+	return strings.Join(f, " ")
+}
+
+// softenMarks turns a "!" or "?" inside the clause (an unsplit "Help!Nothing
+// works") into a comma: after "It sounds like" it would read as shouting.
+func softenMarks(s string) string {
+	if !strings.ContainsAny(s, "!?") {
+		return s
+	}
+	ts := tokenize(s)
+	for i := range ts {
+		if (ts[i].text == "!" || ts[i].text == "?") && i+1 < len(ts) && ts[i+1].text != "\"" && ts[i+1].text != "'" {
+			ts[i].text = ","
+			if isWord(ts[i+1].text) {
+				ts[i+1].space = true
+			}
+		}
+	}
+	return render(ts)
 }
 
 // balanceQuotes removes quotation marks that lost their partner when the
@@ -670,8 +797,10 @@ func balanceQuotes(s string) string {
 		out := ts[:0]
 		for i, t := range ts {
 			if t.text == q {
-				if i+1 < len(ts) && !t.space {
-					ts[i+1].space = ts[i+1].space || false
+				// The next word takes the quote's place, space and all, so
+				// that "0000 '00AA" does not become "000000AA".
+				if i+1 < len(ts) && (t.space || isWord(ts[i+1].text) && len(out) > 0 && isWord(out[len(out)-1].text)) {
+					ts[i+1].space = true
 				}
 				continue
 			}
@@ -698,6 +827,18 @@ func keyShaped(w string) bool {
 		return false
 	}
 	return utf8.RuneCountInString(w) >= 12 || strings.Contains(w, "_") || digits >= 3 && letters >= 3 && utf8.RuneCountInString(w) >= 8
+}
+
+// gluedSecret: a secret word with its value glued on ("password123",
+// "PIN4821").
+func gluedSecret(w string) bool {
+	lw := strings.ToLower(w)
+	for sw := range secretWords {
+		if len(lw) > len(sw) && strings.HasPrefix(lw, sw) && !unicode.IsLetter(rune(lw[len(sw)])) {
+			return true
+		}
+	}
+	return false
 }
 
 // maskSecrets hides a secret value in the Source shown by `supportd

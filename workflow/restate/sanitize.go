@@ -128,8 +128,9 @@ var rePleasantry = regexp.MustCompile(`(?i)^(` + alternation(pleasantryPrefixes)
 
 // disclaimerText marks boilerplate anywhere in a sentence.
 var disclaimerText = []string{"confidential", "intended recipient", "intended solely", "intended only for",
-	"in error", "unauthorized use", "unauthorised use", "unauthorized disclosure", "unauthorised disclosure",
-	"legally privileged", "virus", "unsubscribe", "opt out", "opt-out", "mailing list", "newsletter"}
+	"received this email in error", "received this e-mail in error", "received this message in error",
+	"received this communication in error", "unauthorized use", "unauthorised use", "unauthorized disclosure",
+	"unauthorised disclosure", "legally privileged", "scanned for viruses", "virus free", "virus-free"}
 
 // isPleasantry reports a sentence that is politeness or boilerplate and
 // says nothing about the problem.
@@ -221,7 +222,17 @@ func tameWords(s string) (string, bool) {
 	out := ts[:0:0]
 	for i, t := range ts {
 		lw := strings.ToLower(t.text)
-		if parts := strings.FieldsFunc(lw, func(r rune) bool { return r == '-' || r == '.' || r == '/' || r == '_' }); len(parts) > 1 {
+		// Judge the word without digits glued to it ("2damn", "f4ck" stays
+		// caught by the masked rule).
+		lw = strings.TrimFunc(lw, unicode.IsDigit)
+		parts := strings.FieldsFunc(lw, func(r rune) bool {
+			return r == '-' || r == '.' || r == '/' || r == '_' || r == '\'' || r == '&' || unicode.IsDigit(r)
+		})
+		switch {
+		case len(parts) == 1:
+			lw = parts[0]
+		case len(parts) > 1:
+			// A compound cannot lose one part cleanly: "japa-crappers".
 			for _, p := range parts {
 				if profaneNouns[p] || profanity[p] || hasAnyPrefix(p, profaneNounStems) || hasAnyPrefix(p, profaneStems) {
 					return "", false
@@ -263,8 +274,8 @@ var reMasked = regexp.MustCompile(`[\p{L}]*[*#@$%&]{2,}[\p{L}]*|[\p{L}]+\*+[\p{L
 // "fuckwit"); they are matched at the start of a word only, so "scraped"
 // and "Scunthorpe" are safe.
 var (
-	profaneNounStems = []string{"shit", "crap", "bullshit", "bitch", "bastard", "asshole", "arsehole", "cunt", "wank", "motherf"}
-	profaneStems     = []string{"fuck", "damn", "dammit", "goddam", "frick", "frig"}
+	profaneNounStems = []string{"shit", "crap", "bullshit", "bitch", "bastard", "asshole", "arsehole", "cunt", "wank", "motherf", "idiot", "moron"}
+	profaneStems     = []string{"fuck", "damn", "dammit", "goddam", "frick", "frig", "stupid", "wtf", "retard"}
 )
 
 func hasAnyPrefix(w string, stems []string) bool {
@@ -326,12 +337,18 @@ func cutSecrets(s string) (string, bool) {
 		}
 		// For "password" and "PIN" an unknown word right after it is
 		// taken as the value ("my password Sunshine"); for "code", "key"
-		// and "token" only an explicit marker or a value-shaped word.
+		// and "token" only an explicit marker or a value-shaped word. The
+		// value is the whole glued run: "PIN A!#" is one value.
+		v := gluedRun(ts, j)
+		core := strings.Trim(v, "\"'")
+		// A value in quotes is a value whatever it says; a closing quote
+		// glued to an ordinary word ("password is incorrect\"") is not.
+		quoted := core != "" && (strings.HasPrefix(v, "\"") || strings.HasPrefix(v, "'"))
 		strict := secretWords[strings.ToLower(ts[i].text)] && j == i+1
-		if !looksLikeValue(ts[j].text, explicit || strict) && !looksLikeValue(ts[j].text, false) {
+		if !quoted && !looksLikeValue(core, explicit || strict) && !looksLikeValue(core, false) {
 			continue
 		}
-		if !explicit && !strict && !valueShaped(ts[j].text) {
+		if !quoted && !explicit && !strict && !valueShaped(core) {
 			continue
 		}
 		// Drop the clause that holds the secret: from the boundary before
@@ -367,6 +384,23 @@ func cutSecrets(s string) (string, bool) {
 		return cutSecrets(kept)
 	}
 	return s, true
+}
+
+// gluedRun returns ts[j] with the tokens glued to it (no space between),
+// trailing sentence punctuation excluded.
+func gluedRun(ts []token, j int) string {
+	end := j + 1
+	for end < len(ts) && !ts[end].space {
+		end++
+	}
+	for end > j+1 && strings.Contains(".,;:!?", ts[end-1].text) {
+		end--
+	}
+	var b strings.Builder
+	for _, t := range ts[j:end] {
+		b.WriteString(t.text)
+	}
+	return b.String()
 }
 
 // valueFillers may stand between a secret word and its value; the
@@ -419,6 +453,11 @@ func isSecretWord(ts []token, i int) bool {
 		return false
 	}
 	if i > 0 && secretQualifiers[strings.ToLower(ts[i-1].text)] {
+		return true
+	}
+	// "token 8f3a…", "secret 00": a value-shaped word right after. Not
+	// for "code" or "key": "error code 500" is what we want to restate.
+	if (lw == "token" || lw == "tokens" || lw == "secret" || lw == "secrets") && i+1 < len(ts) && valueShaped(ts[i+1].text) {
 		return true
 	}
 	// "key: abc", "token = xyz"
@@ -565,7 +604,7 @@ var (
 	idLabels   = wordSet(`order orders invoice invoices transaction transactions ticket receipt receipts account reference ref case id donation donations payment payments subscription card phone number code error booking confirmation member membership customer tracking contract policy license licence serial charge`)
 	determiner = wordSet(`the a an my our your this that these those his her their its same another any each every no some which`)
 	numberies  = wordSet(`# no no. nr nr. num number numbers`)
-	markPreps  = wordSet(`at on to from via for in is was are of with as by under into onto number: : # - = of`)
+	markPreps  = wordSet(`at on to from via for in of with as by under into onto # - =`)
 )
 
 // tidyMarks removes the markers left by removeSensitive and repairs the
@@ -606,6 +645,11 @@ func tidyMarks(s string) string {
 				}
 				out = append(out[:start], append([]token{ins}, out[start:]...)...)
 			}
+			continue
+		}
+		// "an email from: <address>": the label goes with the address.
+		if k >= 1 && out[k].text == ":" && markPreps[strings.ToLower(out[k-1].text)] {
+			out = out[:k-1]
 			continue
 		}
 		// "my email is <address>", "phone: <number>": the clause exists

@@ -13,12 +13,12 @@ fails failed failing failure failures stuck missing wrong incorrect invalid lock
 rejected blank frozen froze freezes freezing hangs disappeared vanished lost stopped bounce bounced bounces
 bouncing expired overcharged unauthorized unauthorised hacked compromised slow glitch glitches outage down
 rejects declines refuses conflict conflicts conflicting empty unable timeout timeouts can't couldn't won't
-fraud fraudulent greyed grayed forgot forgotten`)
+fraud fraudulent greyed grayed forgot forgotten reversed disputed`)
 
 // weakWords say there is something to sort out without saying it fails.
 var weakWords = wordSet(`problem problems issue issues trouble refund refunds refunded chargeback cancel
 cancels cancelled canceled cancelling canceling cancellation unsubscribe difficulty difficulties confused
-confusing instead rather twice double`)
+confusing instead rather twice double still anymore keeps`)
 
 // negations followed (within one word) by a negVerb are a failure: "isn't
 // showing", "never received", "don't get".
@@ -41,7 +41,8 @@ locked_out white_screen timed_out times_out time_out timing_out no_longer nothin
 greyed_out grayed_out keeps_saying keeps_showing keeps_failing keeps_crashing keeps_asking keeps_logging
 keeps_sending keeps_charging keeps_giving going_to_spam charged_two duplicate_charge duplicate_charges
 duplicate_payment duplicate_payments duplicate_donation duplicate_donations duplicate_transaction
-duplicate_transactions went_wrong goes_wrong gone_wrong`)
+duplicate_transactions went_wrong goes_wrong gone_wrong logged_out signed_out kicked_out logs_out
+charged_in_error in_error by_mistake`)
 
 // chargeWords with "twice" or "double" anywhere in the sentence are a
 // double charge: "you charged my card … twice".
@@ -80,9 +81,17 @@ func failureScore(s string) (score int, negated bool) {
 			return 4, negated
 		case i+1 < len(words) && (strongPairs[w+"_"+words[i+1]] || (i+2 < len(words) && strongPairs[w+"_"+words[i+1]+"_"+words[i+2]])):
 			return 4, negated
-		case negations[w] || w == "never":
-			if i+1 < len(words) && negVerbs[words[i+1]] || i+2 < len(words) && negVerbs[words[i+2]] {
-				return 4, true
+		case negations[w] || w == "never" || w == "none" || w == "nobody" || w == "nothing" || w == "neither":
+			// "isn't showing", "don't really get", "none of our donors
+			// are receiving": the verb follows within a few words.
+			window := 3
+			if w == "none" || w == "nobody" || w == "neither" {
+				window = 5
+			}
+			for k := i + 1; k < len(words) && k <= i+window; k++ {
+				if negVerbs[words[k]] {
+					return 4, true
+				}
 			}
 		case statusWords[w] && i+1 < len(words) && httpStatus(words[i+1]):
 			return 4, negated

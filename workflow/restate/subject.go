@@ -81,6 +81,8 @@ func (msg *message) topic(subj string, bodyForeign bool) (string, bool) {
 	s = deshout(s)
 	s = normalizeWords(s)
 	s = strings.Trim(collapseSpaces(s), " .,;:!?-")
+	// "Question: X client behind a firewall" → "X client behind a firewall"
+	s = stripLeadIns(s)
 	if useless(s) {
 		return "", false
 	}

@@ -68,7 +68,7 @@ fails failed failing failure weird strange odd idea ideas suggestion suggestions
 anything everything nothing situation case point regard regarding concern concerning respect information
 info detail details advice appreciated appreciate kindly time times hand bit little lot lots like
 said say says tell told let know knowing understand sorted resolved resolve solve solved sorry
-suddenly anymore longer`)
+suddenly anymore longer fine good great well nice`)
 
 // acronyms keep their capitals when a shouted sentence is lowered.
 var acronyms = wordSet(`SMTP IMAP POP POP3 PDF API APIS URL URLS CSV SSL TLS DNS HTML CSS PHP SQL FAQ VAT IBAN BIC
@@ -147,6 +147,8 @@ var pleasantryPrefixes = []string{
 	"good morning", "good afternoon", "good evening", "welcome", "congrat", "great job", "love your",
 	"we love", "i love", "keep up", "fyi", "for your information", "just fyi", "just a heads up",
 	"please contact me", "contact me", "my phone number", "my number is", "my name is", "this is ",
+	"my apologies", "apologies", "our apologies", "i apologi", "we apologi", "i'm sorry", "i am sorry",
+	"sorry", "no worries", "no problem", "all good", "i am fine", "i'm fine", "i'm good", "i am good",
 	"hope that", "i hope that", "love the", "i love the", "we love the", "i like the", "we like the",
 	"great product", "great plugin", "great service", "how are you", "how's it going", "how are things", "hope it", "i hope it", "please note that this", "sent from", "hi ", "hello ",
 }
